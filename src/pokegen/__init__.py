@@ -1,0 +1,1 @@
+"""pokegen: autoencoders, VAEs and GANs for small image collections."""

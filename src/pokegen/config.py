@@ -1,0 +1,215 @@
+"""Frozen configuration dataclasses and presets: every knob is declared once, here."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+FAMILIES = ("ae", "vae", "gan")
+PRESETS = ("quick", "default")
+BACKGROUNDS = ("white", "black", "alpha")
+LIKELIHOODS = ("gaussian_learned", "gaussian", "laplace", "bernoulli")
+GAN_LOSSES = ("hinge", "ns")
+PRIORS = ("gaussian", "gmm")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the images come from and how they are turned into tensors."""
+
+    path: str | None = None  # None: $POKEGEN_DATA, else the Kaggle dataset via kagglehub
+    image_size: int = 64  # any multiple of 8 from 16 to 256
+    background: str = "white"  # white | black | alpha (keep transparency as a 4th channel)
+    crop: bool = False  # crop each image to its content (plus margin) before resizing
+    crop_margin: float = 0.05  # fraction of the content box added on each side
+    holdout: float = 0.1  # fraction held out for evaluation, split deterministically
+    split_seed: int = 0
+    flip: bool = True  # random horizontal flips while training
+    cache_dir: str | None = None  # None: $POKEGEN_CACHE, else ~/.cache/pokegen
+    label_column: str | None = None  # None: Type1/Type2 of a Kaggle-style CSV
+
+    @property
+    def channels(self) -> int:
+        return 4 if self.background == "alpha" else 3
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of a family's networks: weights only, no training knobs."""
+
+    family: str = "vae"  # ae | vae | gan
+    arch: str = "resnet"  # ae/vae: conv | resnet; gan: dcgan | fastgan
+    latent_dim: int = 128
+    width: int = 32  # channels at the highest resolution; doubles per halving
+    max_width: int = 256
+    spectral_norm: bool = True  # discriminator only
+    prior: str = "gaussian"  # latent density fitted for AE generation: gaussian | gmm
+    prior_components: int = 10
+    conditional: bool = False
+    n_classes: int = 0  # filled in from the data's label vocabulary when conditional
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """Objective knobs; the loss functions in training/losses.py read these."""
+
+    likelihood: str = "gaussian_learned"  # VAE reconstruction likelihood
+    beta: float = 1.0  # VAE KL weight after warm-up
+    kl_warmup_steps: int = 500
+    free_bits: float = 0.0  # nats per latent dimension below which KL is not penalised
+    gan_loss: str = "hinge"  # hinge | ns (non-saturating)
+    r1_gamma: float = 0.0  # R1 penalty weight on real images (0 disables)
+    r1_every: int = 4  # lazy R1: apply every N discriminator steps
+    augment: str = "color,translation,cutout"  # DiffAugment policy for GANs ('' disables)
+    recon_weight: float = 1.0  # FastGAN discriminator self-supervised reconstruction
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run: data, model, loss and the loop's own settings."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    out: str | None = None  # run folder; None: runs/NNNNN-family-zD-Spx
+    preset: str = "default"
+    epochs: int = 100
+    minutes: float | None = None  # wall-clock budget; stops at whichever comes first
+    batch_size: int = 64  # per process; global batch = batch_size × world size
+    lr: float = 2e-4
+    d_lr: float | None = None  # GAN discriminator learning rate (None: lr)
+    beta1: float = 0.5
+    beta2: float = 0.99
+    ema_decay: float = 0.999  # 0 disables the EMA copy of the weights
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda | mps
+    amp: bool = False  # mixed precision on CUDA
+    sample_every: int = 5  # epochs between fixed-latent progress grids
+    eval_every: int = 10  # epochs between cheap health metrics (SWD)
+    checkpoint_every: int = 10  # epochs between checkpoints
+
+    @property
+    def family(self) -> str:
+        return self.model.family
+
+
+def _preset_overrides(family: str, preset: str) -> dict[str, Any]:
+    """The measured winning settings per family and preset (see BENCHMARKS.md)."""
+    quick = preset == "quick"
+    if family == "gan":
+        return {
+            "model": {"arch": "fastgan", "width": 32},
+            "loss": {"gan_loss": "hinge"},
+            "epochs": 8 if quick else 150,
+            "lr": 2e-4,
+            "sample_every": 2 if quick else 10,
+            "eval_every": 4 if quick else 10,
+            "checkpoint_every": 4 if quick else 25,
+        }
+    return {
+        "model": {"arch": "resnet", "width": 32},
+        "epochs": 8 if quick else 150,
+        "lr": 1e-3,
+        "beta1": 0.9,
+        "beta2": 0.99,
+        "sample_every": 2 if quick else 10,
+        "eval_every": 4 if quick else 10,
+        "checkpoint_every": 4 if quick else 25,
+    }
+
+
+def preset(family: str, name: str = "default", **overrides: Any) -> TrainConfig:
+    """Build a TrainConfig from a family preset plus nested overrides (dicts or dataclasses)."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r}; choose from {', '.join(FAMILIES)}")
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
+    base = _preset_overrides(family, name)
+    base.setdefault("model", {})["family"] = family
+    base["preset"] = name
+    return merge(TrainConfig(), _deep_update(base, overrides))
+
+
+def _deep_update(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if dataclasses.is_dataclass(value):
+            value = dataclasses.asdict(value)
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_update(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def merge(cfg: Any, changes: dict[str, Any]) -> Any:
+    """Return a copy of a (nested) config dataclass with `changes` applied; unknown keys fail."""
+    names = {f.name: f for f in fields(cfg)}
+    kwargs: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key not in names:
+            raise ValueError(f"unknown setting {key!r} for {type(cfg).__name__}")
+        current = getattr(cfg, key)
+        if dataclasses.is_dataclass(current) and isinstance(value, dict):
+            value = merge(current, value)
+        kwargs[key] = value
+    return replace(cfg, **kwargs)
+
+
+def validate(cfg: TrainConfig) -> TrainConfig:
+    """Raise ValueError with a one-line message for settings no run can use."""
+    d, m, lo = cfg.data, cfg.model, cfg.loss
+    checks = [
+        (m.family in FAMILIES, f"family must be one of {', '.join(FAMILIES)}"),
+        (16 <= d.image_size <= 256 and d.image_size % 8 == 0,
+         f"image size must be a multiple of 8 from 16 to 256, got {d.image_size}"),
+        (d.background in BACKGROUNDS, f"background must be one of {', '.join(BACKGROUNDS)}"),
+        (0.0 <= d.holdout < 0.9, f"holdout must be in [0, 0.9), got {d.holdout}"),
+        (0.0 <= d.crop_margin <= 1.0, f"crop margin must be in [0, 1], got {d.crop_margin}"),
+        (1 <= m.latent_dim <= 4096, f"latent dim must be in [1, 4096], got {m.latent_dim}"),
+        (4 <= m.width <= m.max_width, f"width must be in [4, max_width], got {m.width}"),
+        (m.prior in PRIORS, f"prior must be one of {', '.join(PRIORS)}"),
+        (lo.likelihood in LIKELIHOODS, f"likelihood must be one of {', '.join(LIKELIHOODS)}"),
+        (lo.gan_loss in GAN_LOSSES, f"GAN loss must be one of {', '.join(GAN_LOSSES)}"),
+        (cfg.epochs >= 1, f"epochs must be at least 1, got {cfg.epochs}"),
+        (cfg.minutes is None or cfg.minutes > 0, f"minutes must be positive, got {cfg.minutes}"),
+        (cfg.batch_size >= 2, f"batch size must be at least 2, got {cfg.batch_size}"),
+        (cfg.lr > 0 and (cfg.d_lr is None or cfg.d_lr > 0), "learning rates must be positive"),
+        (0.0 <= cfg.ema_decay < 1.0, f"EMA decay must be in [0, 1), got {cfg.ema_decay}"),
+        (cfg.device in ("auto", "cpu", "cuda", "mps") or cfg.device.startswith("cuda:"),
+         f"device must be auto, cpu, cuda or mps, got {cfg.device!r}"),
+        (min(cfg.sample_every, cfg.eval_every, cfg.checkpoint_every) >= 1,
+         "sample/eval/checkpoint intervals must be at least 1 epoch"),
+        (not (m.conditional and m.family == "ae"), "conditional training is for vae and gan"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ValueError(message)
+    return cfg
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """A JSON-ready dict of a config dataclass."""
+    return dataclasses.asdict(cfg)
+
+
+def from_dict(data: dict[str, Any]) -> TrainConfig:
+    """Rebuild a TrainConfig from `to_dict` output, ignoring keys a newer version added."""
+
+    def build(cls: Any, values: dict[str, Any]) -> Any:
+        kwargs = {}
+        for f in fields(cls):
+            if f.name not in values:
+                continue
+            value = values[f.name]
+            sub = {"data": DataConfig, "model": ModelConfig, "loss": LossConfig}.get(f.name)
+            kwargs[f.name] = build(sub, value) if sub and cls is TrainConfig else value
+        return cls(**kwargs)
+
+    return build(TrainConfig, data)
+
+
+def dumps(cfg: Any) -> str:
+    return json.dumps(to_dict(cfg), indent=2, sort_keys=True)
