@@ -1,0 +1,194 @@
+"""The command line: validate options, build one config, call one API function."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from pokegen import config as C
+from pokegen.errors import PokegenError
+
+DATA = click.option("--data", "data", type=str, default=None,
+                    help="Image folder or Kaggle-layout dataset (default: $POKEGEN_DATA, else kagglehub).")
+DEVICE = click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto",
+                      show_default=True)
+
+
+def _friendly(fn):
+    """Turn user errors into one line and exit 2; Ctrl-C into a message and exit 130."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (PokegenError, ValueError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except KeyboardInterrupt as exc:
+            click.echo(f"\n{exc or 'interrupted'}", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pokegen")
+def main() -> None:
+    """pokegen: train AE, VAE and GAN generators on a small image collection."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+
+@main.command()
+@click.argument("path", required=False)
+@click.option("--image-size", type=int, default=C.DataConfig.image_size, show_default=True)
+@click.option("--background", type=click.Choice(C.BACKGROUNDS), default=C.DataConfig.background,
+              show_default=True)
+@click.option("--crop/--no-crop", default=C.DataConfig.crop, show_default=True,
+              help="Crop each image to its content before resizing.")
+@click.option("--out", type=click.Path(), default="data-report", show_default=True)
+@_friendly
+def data(path, image_size, background, crop, out) -> None:
+    """Summarise a dataset and write a contact sheet and a type histogram."""
+    from pokegen.data import inspect_data
+
+    cfg = C.merge(C.DataConfig(), {"path": path, "image_size": image_size, "background": background,
+                                   "crop": crop})
+    C.validate(C.TrainConfig(data=cfg))
+    click.echo(inspect_data(cfg, Path(out)))
+
+
+@main.command()
+@click.argument("family", type=click.Choice(C.FAMILIES))
+@DATA
+@click.option("--out", type=str, default=None, help="Run folder (default: runs/NNNNN-...).")
+@click.option("--preset", type=click.Choice(C.PRESETS), default="default", show_default=True)
+@click.option("--image-size", type=int)
+@click.option("--latent-dim", type=int)
+@click.option("--width", type=int, help="Channels at full resolution.")
+@click.option("--epochs", type=int)
+@click.option("--minutes", type=float, help="Wall-clock budget; stops at epochs or minutes.")
+@click.option("--batch-size", type=int, help="Per process (global = batch size × processes).")
+@click.option("--lr", type=float)
+@click.option("--seed", type=int)
+@click.option("--background", type=click.Choice(C.BACKGROUNDS))
+@click.option("--crop/--no-crop", default=None)
+@click.option("--conditional", is_flag=True, default=None, help="Condition on labels (Type1/Type2).")
+@click.option("--label-column", type=str, help="CSV column to use as the label.")
+@DEVICE
+@click.option("--amp", is_flag=True, default=None, help="Mixed precision (CUDA).")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+@click.option("--dry-run", is_flag=True, help="Print the resolved config and exit.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_friendly
+def train(family, data, out, preset, image_size, latent_dim, width, epochs, minutes, batch_size, lr,
+          seed, background, crop, conditional, label_column, device, amp, resume, dry_run,
+          quiet) -> None:
+    """Train one family (ae, vae or gan) into a run folder."""
+    from pokegen.training.engine import train as run_training
+
+    given = lambda **kw: {k: v for k, v in kw.items() if v is not None}  # noqa: E731
+    cfg = C.validate(C.preset(
+        family, preset, out=out, device=device,
+        data=given(path=data, image_size=image_size, background=background, crop=crop,
+                   label_column=label_column),
+        model=given(latent_dim=latent_dim, width=width, conditional=conditional),
+        **given(epochs=epochs, minutes=minutes, batch_size=batch_size, lr=lr, seed=seed, amp=amp),
+    ))
+    if dry_run:
+        click.echo(C.dumps(cfg))
+        return
+    click.echo(f"run folder: {run_training(cfg, resume=resume, quiet=quiet)}")
+
+
+@main.command()
+@click.argument("run", type=click.Path(exists=True, file_okay=False))
+@click.option("--n", type=click.IntRange(1, 100_000), default=64, show_default=True)
+@click.option("--out", type=click.Path(), default=None, help="Default: RUN/samples.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--type", "type1", type=str, help="Type to generate (conditional runs).")
+@click.option("--type2", type=str, help="Second type (conditional runs).")
+@DEVICE
+@_friendly
+def sample(run, n, out, seed, type1, type2, device) -> None:
+    """Generate N new images as numbered PNGs plus grid.png."""
+    from pokegen.sampling import sample as write_samples
+
+    click.echo(f"wrote {n} samples to {write_samples(run, n, out, seed, type1, type2, device)}")
+
+
+@main.command()
+@click.argument("run", type=click.Path(exists=True, file_okay=False))
+@click.option("--n", type=click.IntRange(1, 256), default=16, show_default=True)
+@click.option("--out", type=click.Path(), default=None, help="Default: RUN/reconstructions.png.")
+@DATA
+@DEVICE
+@_friendly
+def reconstruct(run, n, out, data, device) -> None:
+    """Holdout originals beside their reconstructions (ae, vae)."""
+    from pokegen.sampling import write_reconstructions
+
+    click.echo(f"wrote {write_reconstructions(run, out, n, data, device)}")
+
+
+@main.command()
+@click.argument("run", type=click.Path(exists=True, file_okay=False))
+@click.option("--rows", type=click.IntRange(1, 64), default=6, show_default=True)
+@click.option("--steps", type=click.IntRange(2, 64), default=10, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Default: RUN.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@DATA
+@DEVICE
+@_friendly
+def interpolate(run, rows, steps, out, seed, data, device) -> None:
+    """A latent-walk grid and animated GIF."""
+    from pokegen.sampling import interpolate as walk
+
+    click.echo(f"wrote {walk(run, out, rows, steps, seed, data, device)}")
+
+
+@main.command()
+@click.argument("run", type=click.Path(exists=True, file_okay=False))
+@click.option("--n", type=click.IntRange(16, 100_000), default=1000, show_default=True)
+@DATA
+@click.option("--inception-weights", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Local Inception-V3 FID weights (else downloaded once; offline: FID skipped).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@DEVICE
+@_friendly
+def evaluate(run, n, data, inception_weights, seed, device) -> None:
+    """Metrics of one run into RUN/metrics.json, printed as a table."""
+    from pokegen.evaluation.evaluate import evaluate_run, format_table
+
+    click.echo(format_table(evaluate_run(run, n, data, inception_weights, device, seed)))
+
+
+@main.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False), default="report.html", show_default=True)
+@_friendly
+def report(runs, out) -> None:
+    """One self-contained HTML page comparing runs side by side."""
+    from pokegen.evaluation.report import write_report
+
+    click.echo(f"wrote {write_report(list(runs), out)}")
+
+
+@main.command(name="run")
+@DATA
+@click.option("--out", type=click.Path(file_okay=False), default="output", show_default=True)
+@click.option("--preset", type=click.Choice(C.PRESETS), default="default", show_default=True)
+@click.option("--family", "families", type=click.Choice(C.FAMILIES), multiple=True,
+              help="Only these families (repeatable; default: all three).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@DEVICE
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@_friendly
+def run_cmd(data, out, preset, families, seed, device, quiet) -> None:
+    """The main job: train AE, VAE and GAN, sample, evaluate, and write OUT/report.html."""
+    from pokegen.pipeline import run_all
+
+    run_all(data, out, preset, tuple(families) or C.FAMILIES, device, seed, quiet=quiet)

@@ -1,0 +1,222 @@
+"""Use a trained run: rebuild it from its folder alone, then sample, reconstruct, interpolate."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from pokegen import config as C
+from pokegen import viz
+from pokegen.errors import RunError
+
+
+@torch.no_grad()
+def generate_images(
+    family: str,
+    models: Mapping[str, nn.Module],
+    n: int,
+    generator: torch.Generator,
+    labels: torch.Tensor | None = None,
+    device: torch.device | str = "cpu",
+    batch_size: int = 128,
+) -> torch.Tensor:
+    """Draw n new images [n, C, S, S] in [-1, 1] on the CPU from a family's sampling modules."""
+    out = []
+    for i in range(0, n, batch_size):
+        m = min(batch_size, n - i)
+        y = None if labels is None else labels[i : i + m].to(device)
+        if family == "gan":
+            g = models["generator"]
+            z = torch.randn(m, g.latent_dim, generator=generator).to(device)
+            x = g(z, y)
+        else:
+            net = models[family]
+            x = net.decode(net.prior.sample(m, generator).to(device), y)
+        out.append(x.float().cpu())
+    return torch.cat(out)
+
+
+@dataclass
+class Run:
+    """A trained run rebuilt from its folder: config, sampling weights and the data it saw."""
+
+    path: Path
+    cfg: C.TrainConfig
+    models: nn.ModuleDict  # EMA weights where the run kept them; eval mode
+    device: torch.device
+    info: dict
+
+    @property
+    def family(self) -> str:
+        return self.cfg.family
+
+    @property
+    def label_names(self) -> list[str]:
+        return list(self.info.get("label_names", []))
+
+    def load_data(self, path: str | None = None):
+        """The run's dataset, preprocessed exactly as in training (`path` relocates it)."""
+        from pokegen.data import load_dataset
+
+        return load_dataset(replace(self.cfg.data, path=path or self.cfg.data.path))
+
+    def split(self, data=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(train, holdout) indices into `load_data()`, the split the run trained with."""
+        from pokegen.data import split_indices
+
+        data = data if data is not None else self.load_data()
+        return split_indices(len(data), self.cfg.data.holdout, self.cfg.data.split_seed)
+
+
+def load_run(run_dir: str | Path, device: str = "cpu", checkpoint: str = "last") -> Run:
+    """Rebuild a run's models from config.json and a checkpoint; never unpickles anything."""
+    from pokegen.models import build_models
+    from pokegen.training.checkpoint import load_checkpoint, module_state
+    from pokegen.training.distributed import resolve_device
+
+    path = Path(run_dir)
+    if not (path / "config.json").is_file():
+        raise RunError(f"{path} is not a run folder (no config.json)")
+    doc = json.loads((path / "config.json").read_text())
+    cfg = C.from_dict(doc["config"])
+    tensors, _ = load_checkpoint(path / "checkpoints" / f"{checkpoint}.json")
+    dev = resolve_device(device)
+    models = build_models(cfg.model, cfg.data.image_size, cfg.data.channels)
+    for name, module in models.items():
+        saved = module_state(tensors, f"ema.{name}") or module_state(tensors, f"model.{name}")
+        module.load_state_dict(saved)
+    return Run(path, cfg, models.to(dev).eval(), dev, doc.get("data", {}))
+
+
+def labels_for(run: Run, n: int, type1: str | None, type2: str | None = None) -> torch.Tensor | None:
+    """Multi-hot labels for a conditional run's `--type/--type2`; an unknown name lists valid ones."""
+    if not run.cfg.model.conditional:
+        if type1 or type2:
+            raise RunError(f"{run.path} was not trained with --conditional; --type needs a conditional run")
+        return None
+    names = run.label_names
+    y = torch.zeros(n, len(names))
+    if type1 is None:  # no type asked for: cycle through every single type
+        y[torch.arange(n), torch.arange(n) % len(names)] = 1
+        return y
+    for t in (type1, type2):
+        if t is None:
+            continue
+        match = [i for i, name in enumerate(names) if name.lower() == t.lower()]
+        if not match:
+            raise RunError(f"unknown type {t!r}; valid types: {', '.join(names)}")
+        y[:, match[0]] = 1
+    return y
+
+
+def generate(run: Run, n: int, seed: int = 0, labels: torch.Tensor | None = None) -> torch.Tensor:
+    """n new images [n, C, S, S] in [-1, 1], the same for the same seed."""
+    return generate_images(run.family, run.models, n, torch.Generator().manual_seed(seed), labels, run.device)
+
+
+def sample(run_dir: str | Path, n: int = 64, out: str | Path | None = None, seed: int = 0,
+           type1: str | None = None, type2: str | None = None, device: str = "cpu") -> Path:
+    """Write n numbered PNGs and grid.png into `out` (default RUN/samples)."""
+    run = load_run(run_dir, device)
+    out = Path(out) if out is not None else run.path / "samples"
+    images = generate(run, n, seed, labels_for(run, n, type1, type2))
+    out.mkdir(parents=True, exist_ok=True)
+    for i, image in enumerate(images):
+        viz.atomic_save(viz.to_pil(image), out / f"{i:04d}.png")
+    viz.save_grid(images, out / "grid.png")
+    return out
+
+
+@torch.no_grad()
+def reconstruct(run: Run, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    """Encode and decode images [B, C, S, S] in [-1, 1] (the VAE uses its posterior mean)."""
+    if run.family == "gan":
+        raise RunError("a GAN has no encoder: reconstruct works for ae and vae runs")
+    net = run.models[run.family]
+    y = labels.to(run.device) if labels is not None and run.cfg.model.conditional else None
+    z = net.encode(x.to(run.device), y)
+    z = z[0] if isinstance(z, tuple) else z
+    return net.decode(z, y).float().cpu()
+
+
+def _holdout(run: Run, n: int, data_path: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    data = run.load_data(data_path)
+    _, holdout = run.split(data)
+    pick = holdout[:n] if len(holdout) else torch.arange(min(n, len(data)))
+    return data.images[pick].float() / 127.5 - 1, data.labels[pick]
+
+
+def write_reconstructions(run_dir: str | Path, out: str | Path | None = None, n: int = 16,
+                          data: str | None = None, device: str = "cpu") -> Path:
+    """Holdout originals (odd columns) beside their reconstructions (even columns)."""
+    run = load_run(run_dir, device)
+    x, y = _holdout(run, n, data)
+    x_hat = reconstruct(run, x, y)
+    pairs = torch.stack([x, x_hat], dim=1).flatten(0, 1)  # [2n, C, S, S]: original, recon, …
+    return viz.save_grid(pairs, Path(out) if out else run.path / "reconstructions.png", nrow=8)
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
+    """Spherical interpolation, which keeps Gaussian latents at a typical norm."""
+    omega = torch.acos((a / a.norm(dim=-1, keepdim=True) * b / b.norm(dim=-1, keepdim=True)).sum(-1).clamp(-1, 1))
+    so = torch.sin(omega).clamp_min(1e-6)[..., None]
+    return torch.sin((1 - t) * omega)[..., None] / so * a + torch.sin(t * omega)[..., None] / so * b
+
+
+@torch.no_grad()
+def interpolate(run_dir: str | Path, out: str | Path | None = None, rows: int = 6, steps: int = 10,
+                seed: int = 0, data: str | None = None, device: str = "cpu") -> Path:
+    """A latent-walk grid (rows × steps) and a GIF: GANs walk between random latents, AE/VAE
+    between the codes of two holdout images."""
+    run = load_run(run_dir, device)
+    out = Path(out) if out else run.path
+    g = torch.Generator().manual_seed(seed)
+    y = labels_for(run, rows, None) if run.cfg.model.conditional else None
+    if run.family == "gan":
+        net = run.models["generator"]
+        a, b = (torch.randn(rows, net.latent_dim, generator=g) for _ in range(2))
+        decode = net
+        spherical = True
+    else:
+        net = run.models[run.family]
+        x, _ = _holdout(run, 2 * rows, data)
+        codes = net.encode(x.to(run.device), None if y is None else torch.cat([y, y]).to(run.device))
+        codes = (codes[0] if isinstance(codes, tuple) else codes).cpu()
+        if len(codes) < 2 * rows:  # too few holdout images: pair them with prior draws
+            codes = torch.cat([codes, net.prior.sample(2 * rows - len(codes), g).cpu()])
+        a, b = codes[:rows], codes[rows : 2 * rows]
+        decode = net.decode
+        spherical = run.family == "vae"
+    yd = None if y is None else y.to(run.device)
+    frames = []
+    for t in torch.linspace(0, 1, steps).tolist():
+        z = slerp(a, b, t) if spherical else (1 - t) * a + t * b
+        frames.append(decode(z.to(run.device), yd).float().cpu())
+    walk = torch.stack(frames, dim=1).flatten(0, 1)  # [rows·steps, C, S, S], one walk per row
+    viz.save_grid(walk, out / "interpolation.png", nrow=steps)
+    viz.save_gif([viz.make_grid(f, nrow=int(math.ceil(math.sqrt(rows)))) for f in frames],
+                 out / "interpolation.gif")
+    return out / "interpolation.gif"
+
+
+@torch.no_grad()
+def negative_elbo_bpd(run: Run, x: torch.Tensor, labels: torch.Tensor | None = None, seed: int = 0) -> torch.Tensor:
+    """Holdout negative ELBO of a VAE in bits per dimension [B] (one posterior sample)."""
+    from pokegen.training import losses
+
+    if run.family != "vae":
+        raise RunError("negative ELBO is defined for vae runs only")
+    net = run.models["vae"]
+    y = labels.to(run.device) if labels is not None and run.cfg.model.conditional else None
+    mu, logvar = net.encode(x.to(run.device), y)
+    eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(seed)).to(run.device)
+    x_mean = net.decode(mu + (0.5 * logvar).exp() * eps, y)
+    nll = losses.reconstruction_nll(x.to(run.device), x_mean, net.log_sigma, run.cfg.loss.likelihood)
+    kl = losses.kl_normal(mu, logvar, 0.0)
+    return losses.bits_per_dim(nll + kl, x[0].numel()).cpu()

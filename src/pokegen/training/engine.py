@@ -1,0 +1,223 @@
+"""The one training loop for every family: data → step → EMA → grids, health, checkpoints."""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from pokegen import config as C
+from pokegen.data import epoch_indices, iterate_batches, load_dataset, split_indices
+from pokegen.errors import RunError, TrainingError
+from pokegen.models import build_models
+from pokegen.training import distributed as dist
+from pokegen.training.checkpoint import (
+    load_checkpoint,
+    module_state,
+    restore_optimizer,
+    save_checkpoint,
+)
+from pokegen.training.ema import make_ema, update_ema
+from pokegen.training.health import HealthProbe, fit_latent_prior
+from pokegen.training.rundir import RunDir, next_run_dir
+from pokegen.training.steps import FAMILY_SPECS, StepContext, learning_rate
+
+
+@contextmanager
+def _stop_on_signals():
+    """Turn SIGINT/SIGTERM into a flag the loop checks, so it can save before exiting."""
+    caught: list[int] = []
+    handler = lambda signum, frame: caught.append(signum)  # noqa: E731
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield caught
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _resolve_config(cfg: C.TrainConfig, resume: bool) -> tuple[C.TrainConfig, Path]:
+    """The run folder, and on --resume the saved config with only the budget/device changed."""
+    if cfg.out is None:
+        if resume:
+            raise RunError("--resume needs --out pointing at the run folder to continue")
+        tag = f"{cfg.family}-z{cfg.model.latent_dim}-{cfg.data.image_size}px"
+        return cfg, next_run_dir("runs", tag)
+    out = Path(cfg.out)
+    if not resume:
+        if (out / "checkpoints" / "last.json").exists():
+            raise RunError(f"{out} already holds a run; pass --resume to continue it or pick --out")
+        return cfg, out
+    if not (out / "checkpoints" / "last.json").exists():
+        raise RunError(f"nothing to resume in {out}: no checkpoints/last.json")
+    saved = C.from_dict(json.loads((out / "config.json").read_text())["config"])
+    keep = {"epochs": cfg.epochs, "minutes": cfg.minutes, "device": cfg.device, "amp": cfg.amp}
+    return C.merge(saved, keep), out
+
+
+def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
+    """Train one model as `cfg` says and return its run folder."""
+    cfg, out = _resolve_config(C.validate(cfg), resume)
+    device = dist.resolve_device(cfg.device)
+    info = dist.init_distributed(device.type)
+    if info.enabled and device.type == "cuda":
+        device = torch.device("cuda", info.local_rank)
+    data = load_dataset(cfg.data)
+    if cfg.model.conditional:
+        if not data.label_names:
+            raise TrainingError("--conditional needs labels (a CSV or class subfolders)")
+        cfg = C.merge(cfg, {"model": {"n_classes": len(data.label_names)}})
+    train_idx, holdout_idx = split_indices(len(data), cfg.data.holdout, cfg.data.split_seed)
+    run = RunDir(out, is_main=info.is_main, quiet=quiet)
+    run.write_json("config.json", {
+        "config": C.to_dict(cfg),
+        "data": {
+            "fingerprint": data.fingerprint, "n_images": len(data), "n_train": len(train_idx),
+            "holdout_names": [data.names[i] for i in holdout_idx.tolist()],
+            "label_names": list(data.label_names), "skipped": len(data.skipped),
+        },
+        "world_size": info.world_size, "torch": torch.__version__,
+    })
+    spec = FAMILY_SPECS[cfg.family]
+    with torch.random.fork_rng(devices=[]):  # seeded init without leaving global state behind
+        torch.manual_seed(cfg.seed)
+        models = build_models(cfg.model, cfg.data.image_size, cfg.data.channels).to(device)
+    ema = {k: make_ema(models[k]) for k in spec.averaged} if cfg.ema_decay > 0 else {}
+    samplers = {k: ema.get(k, models[k]) for k in spec.averaged}  # what grids and samples use
+    opts = {
+        k: torch.optim.Adam(models[k].parameters(), lr=learning_rate(cfg, k),
+                            betas=(cfg.beta1, cfg.beta2), foreach=True)
+        for k in spec.optimized
+    }
+    generator = torch.Generator().manual_seed(cfg.seed * 7919 + info.rank)
+    state = {"step": 0, "epoch": 0, "batch": 0, "elapsed": 0.0, "best_swd": None}
+    if resume:
+        tensors, doc = load_checkpoint(out / "checkpoints" / "last.json")
+        for k, m in models.items():
+            m.load_state_dict(module_state(tensors, f"model.{k}"))
+        for k, m in ema.items():
+            m.load_state_dict(module_state(tensors, f"ema.{k}"))
+        for k, o in opts.items():
+            restore_optimizer(o, k, tensors, doc)
+        state.update(doc["state"])
+        if doc["state"].get("world_size", 1) == info.world_size:
+            generator.set_state(tensors[f"extra/rng.rank{info.rank}"])
+        else:  # a different process count reshards the data; restart mid-epoch at a clean epoch
+            state["batch"] = 0
+        run.log(f"resumed {out} at epoch {state['epoch']}, step {state['step']}")
+
+    amp = dist.amp_dtype(cfg.amp, device)
+    scalers = {k: torch.amp.GradScaler("cuda") for k in opts} if amp == torch.float16 else {}
+    nets = {k: dist.wrap(models[k], info, device) for k in spec.optimized}
+    ctx = StepContext(cfg, nets, dict(models.items()), opts, generator, device, amp_dtype=amp,
+                      scalers=scalers)
+    images, labels = data.images[train_idx].to(device), data.labels[train_idx].to(device)
+    run.save_grid(images[:64], "reals.png", nrow=8)
+    probe = HealthProbe(cfg, images, labels, device)
+
+    def checkpoint(name: str) -> None:
+        rngs = _gather_rng(generator, info)
+        if not info.is_main:
+            return
+        save_checkpoint(
+            out / "checkpoints" / name,
+            {**{f"model.{k}": m for k, m in models.items()},
+             **{f"ema.{k}": m for k, m in ema.items()}},
+            opts,
+            {f"rng.rank{r}": s for r, s in enumerate(rngs)},
+            {**state, "world_size": info.world_size, "family": cfg.family},
+        )
+
+    def progress_grid() -> None:
+        for k in samplers:
+            fit_latent_prior(cfg, samplers[k], images, labels)
+        run.save_grid(probe.fixed_samples(samplers), f"progress/epoch{state['epoch']:05d}.png")
+
+    per_rank = len(train_idx) // info.world_size
+    steps_per_epoch = max(1, per_rank // cfg.batch_size) if per_rank >= cfg.batch_size else 1
+    budget = math.inf if cfg.minutes is None else cfg.minutes * 60
+    start = time.time() - state["elapsed"]
+    bar = tqdm(total=cfg.epochs * steps_per_epoch, initial=state["step"], disable=quiet or not info.is_main,
+               desc=f"{cfg.family}", unit="step", dynamic_ncols=True)
+    stop_reason = "done"
+    with _stop_on_signals() as caught:
+        while state["epoch"] < cfg.epochs and stop_reason == "done":
+            idx = epoch_indices(len(images), state["epoch"], cfg.seed, info.rank, info.world_size)
+            idx = idx[state["batch"] * cfg.batch_size :]
+            sums: dict[str, float] = {}
+            t_epoch, n_seen, n_batches = time.time(), 0, 0
+            for x, y in iterate_batches(images, labels, idx, cfg.batch_size, cfg.data.flip, generator):
+                ctx.step = state["step"]
+                stats = spec.step(ctx, x, y)
+                total = sum(v for k, v in stats.items() if k.startswith("loss"))
+                if not bool(torch.isfinite(total)):
+                    raise TrainingError(
+                        f"loss became {float(total)} at step {state['step']} (epoch {state['epoch']});"
+                        f" stopped, last good checkpoint kept in {out / 'checkpoints'}; try a lower --lr"
+                    )
+                for k, m in ema.items():
+                    update_ema(m, models[k], cfg.ema_decay, state["step"])
+                state["step"] += 1
+                state["batch"] += 1
+                n_seen += x.shape[0]
+                n_batches += 1
+                for k, v in stats.items():
+                    sums[k] = sums.get(k, 0.0) + float(v)
+                bar.update(1)
+                if state["step"] % 5 == 0:
+                    rate = n_seen * info.world_size / max(time.time() - t_epoch, 1e-9)
+                    bar.set_postfix({k: f"{float(v):.3g}" for k, v in stats.items()} | {"img/s": f"{rate:.0f}"})
+                if caught or time.time() - start > budget:
+                    stop_reason = "interrupted" if caught else "time budget reached"
+                    break
+            state["elapsed"] = time.time() - start
+            if n_seen == 0 and stop_reason == "done":
+                raise TrainingError("no training batch: the dataset is smaller than one batch")
+            if stop_reason == "done":
+                state["epoch"] += 1
+                state["batch"] = 0
+            means = dist.all_reduce_mean({k: v / max(1, n_batches) for k, v in sums.items()}, info)
+            rate = n_seen * info.world_size / max(time.time() - t_epoch, 1e-9)
+            run.append_stats({"kind": "train", "epoch": state["epoch"], "step": state["step"],
+                              "time": round(state["elapsed"], 2), "images_per_sec": round(rate, 1), **means})
+            epoch, last = state["epoch"], state["epoch"] >= cfg.epochs or stop_reason != "done"
+            if epoch % cfg.sample_every == 0 or last:
+                progress_grid()
+            if (epoch % cfg.eval_every == 0 or last) and stop_reason != "interrupted":
+                health = probe.measure(samplers, means)
+                run.append_stats({"kind": "eval", "epoch": epoch, "step": state["step"],
+                                  "time": round(time.time() - start, 2), **health})
+                if state["best_swd"] is None or health["swd_mean"] < state["best_swd"]:
+                    state["best_swd"] = health["swd_mean"]
+                    checkpoint("best")
+                run.plot()
+            if epoch % cfg.checkpoint_every == 0 or last:
+                checkpoint("last")
+    bar.close()
+    run.plot()
+    message = {"done": "finished", "time budget reached": "stopped: time budget reached",
+               "interrupted": "interrupted"}[stop_reason]
+    run.log(f"{message} at epoch {state['epoch']}, step {state['step']} "
+            f"({state['elapsed'] / 60:.1f} min); checkpoint: {out / 'checkpoints' / 'last.json'}")
+    dist.barrier(info)
+    if stop_reason == "interrupted":
+        raise KeyboardInterrupt(f"interrupted; resume with: pokegen train {cfg.family} --out {out} --resume")
+    return out
+
+
+def _gather_rng(generator: torch.Generator, info: dist.DistInfo) -> list[torch.Tensor]:
+    """Every rank's generator state, so an exact resume restores each rank's randomness."""
+    state = generator.get_state()
+    if not info.enabled:
+        return [state]
+    import torch.distributed as tdist
+
+    gathered: list = [None] * info.world_size
+    tdist.all_gather_object(gathered, state)
+    return gathered

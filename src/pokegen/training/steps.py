@@ -1,0 +1,157 @@
+"""One optimisation step per family, plugged into the single training loop in engine.py."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from pokegen.config import TrainConfig
+from pokegen.training import losses
+from pokegen.training.augment import diff_augment
+
+
+@dataclass
+class StepContext:
+    """What a step needs: networks (maybe DDP-wrapped), optimisers, randomness, the step count."""
+
+    cfg: TrainConfig
+    nets: dict[str, nn.Module]  # what forward passes go through (DDP wrappers in a job)
+    raw: dict[str, nn.Module]  # the plain modules
+    opts: dict[str, torch.optim.Optimizer]
+    generator: torch.Generator  # CPU generator: noise, flips, augmentation
+    device: torch.device
+    step: int = 0
+    amp_dtype: torch.dtype | None = None
+    scalers: dict[str, torch.amp.GradScaler] = field(default_factory=dict)
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """Mixed precision on CUDA when asked for; a no-op elsewhere."""
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    def randn(self, *shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=self.generator).to(self.device)
+
+    def optimize(self, name: str, loss: torch.Tensor) -> None:
+        """Backward and update one optimiser (through a gradient scaler for fp16)."""
+        opt = self.opts[name]
+        opt.zero_grad(set_to_none=True)
+        scaler = self.scalers.get(name)
+        if scaler is None:
+            loss.backward()
+            opt.step()
+        else:
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+
+
+StepFn = Callable[[StepContext, torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
+
+
+def _cond(ctx: StepContext, y: torch.Tensor) -> torch.Tensor | None:
+    return y if ctx.cfg.model.conditional else None
+
+
+def ae_step(ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Autoencoder: minimise pixel MSE (maximises PSNR directly)."""
+    with ctx.autocast():
+        x_hat = ctx.nets["ae"](x, _cond(ctx, y))
+    loss = F.mse_loss(x_hat.float(), x)
+    ctx.optimize("ae", loss)
+    return {"loss": loss.detach()}
+
+
+def vae_step(ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+    """VAE: negative ELBO = reconstruction NLL + warmed-up β·KL, reported per dimension."""
+    lo = ctx.cfg.loss
+    noise = ctx.randn(x.shape[0], ctx.cfg.model.latent_dim)
+    with ctx.autocast():
+        x_mean, mu, logvar = ctx.nets["vae"](x, _cond(ctx, y), noise=noise)
+    nll = losses.reconstruction_nll(x, x_mean.float(), ctx.raw["vae"].log_sigma, lo.likelihood)
+    kl = losses.kl_normal(mu.float(), logvar.float(), lo.free_bits)
+    weight = losses.kl_weight(ctx.step, lo.kl_warmup_steps, lo.beta)
+    loss = (nll + weight * kl).mean() / x[0].numel()  # per dimension: comparable across sizes
+    ctx.optimize("vae", loss)
+    dims = x[0].numel()
+    return {
+        "loss": loss.detach(),
+        "loss_nll_bpd": losses.bits_per_dim(nll.detach(), dims).mean(),
+        "loss_kl_bpd": (kl.detach() / (dims * math.log(2))).mean(),
+        "sigma": ctx.raw["vae"].log_sigma.detach().exp(),
+    }
+
+
+def gan_step(ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+    """GAN: one discriminator update on augmented real+fake, then one generator update."""
+    cfg, lo = ctx.cfg, ctx.cfg.loss
+    G, D = ctx.nets["generator"], ctx.nets["discriminator"]
+    raw_g, raw_d = ctx.raw["generator"], ctx.raw["discriminator"]
+    fastgan = cfg.model.arch == "fastgan"
+    b, cond = x.shape[0], _cond(ctx, y)
+
+    # Discriminator: real and fake in one forward pass, so DDP all-reduces its gradients once.
+    with torch.no_grad(), ctx.autocast():
+        fake = raw_g(ctx.randn(b, cfg.model.latent_dim), cond)
+    both = diff_augment(torch.cat([x, fake.float()]), lo.augment, ctx.generator)  # [2B, C, S, S]
+    labels = None if cond is None else torch.cat([cond, cond])
+    use_r1 = lo.r1_gamma > 0 and ctx.step % lo.r1_every == 0
+    if use_r1:
+        both = both.detach().requires_grad_(True)
+    with ctx.autocast():
+        out = D(both, labels, with_recon=True) if fastgan else D(both, labels)
+    logits, recons, targets = out if fastgan else (out, [], [])
+    real_logits, fake_logits = logits[:b].float(), logits[b:].float()
+    loss_d = losses.d_loss(real_logits, fake_logits, lo.gan_loss)
+    stats = {"loss_d": loss_d.detach()}
+    if fastgan:
+        ssl = losses.recon_loss_ssl([r[:b] for r in recons], [t[:b] for t in targets])
+        loss_d = loss_d + lo.recon_weight * ssl
+        stats["loss_d_recon"] = ssl.detach()
+    if use_r1:
+        (grad,) = torch.autograd.grad(real_logits.sum(), both, create_graph=True)
+        r1 = grad[:b].square().sum(dim=(1, 2, 3)).mean()  # only the real half has a gradient
+        loss_d = loss_d + lo.r1_gamma / 2 * lo.r1_every * r1
+        stats["loss_r1"] = r1.detach()
+    ctx.optimize("discriminator", loss_d)
+
+    # Generator: D is frozen and called unwrapped, so no gradient reaches (or syncs) its weights.
+    raw_d.requires_grad_(False)
+    try:
+        with ctx.autocast():
+            fake = G(ctx.randn(b, cfg.model.latent_dim), cond)
+            aug = diff_augment(fake, lo.augment, ctx.generator)
+            loss_g = losses.g_loss(raw_d(aug, cond).float(), lo.gan_loss)
+        ctx.optimize("generator", loss_g)
+    finally:
+        raw_d.requires_grad_(True)
+    stats["loss_g"] = loss_g.detach()
+    stats["d_real_sign"] = real_logits.detach().sign().mean()  # E[sign D(real)]: overfit signal
+    return stats
+
+
+@dataclass(frozen=True)
+class FamilySpec:
+    """How the loop trains one family: which modules are optimised and averaged, and the step."""
+
+    optimized: tuple[str, ...]
+    averaged: tuple[str, ...]  # EMA copies; sampling and evaluation use these
+    step: StepFn
+
+
+FAMILY_SPECS: dict[str, FamilySpec] = {
+    "ae": FamilySpec(("ae",), ("ae",), ae_step),
+    "vae": FamilySpec(("vae",), ("vae",), vae_step),
+    "gan": FamilySpec(("generator", "discriminator"), ("generator",), gan_step),
+}
+
+
+def learning_rate(cfg: TrainConfig, module: str) -> float:
+    return cfg.d_lr if module == "discriminator" and cfg.d_lr is not None else cfg.lr

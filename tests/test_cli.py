@@ -1,0 +1,122 @@
+"""The command line end to end on the tiny fixture: what each command writes and how it fails."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from pokegen.cli import main
+
+TINY = ["--image-size", "16", "--latent-dim", "8", "--width", "8", "--batch-size", "6",
+        "--device", "cpu", "--quiet"]
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def trained(kaggle_dir, tmp_path_factory):
+    """One tiny run of each family, shared by the read-only command tests."""
+    root = tmp_path_factory.mktemp("runs")
+    runs = {}
+    for family in ("ae", "vae", "gan"):
+        result = invoke("train", family, "--data", kaggle_dir, "--out", root / family,
+                        "--preset", "quick", "--epochs", "2", *TINY)
+        assert result.exit_code == 0, result.output
+        runs[family] = root / family
+    return runs
+
+
+def test_help_lists_every_command():
+    out = invoke("--help").output
+    for command in ["data", "train", "sample", "reconstruct", "interpolate", "evaluate", "report", "run"]:
+        assert command in out
+
+
+def test_python_dash_m_runs_the_same_cli():
+    proc = subprocess.run([sys.executable, "-m", "pokegen", "train", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "--latent-dim" in proc.stdout
+
+
+def test_dry_run_prints_the_resolved_config():
+    result = invoke("train", "vae", "--dry-run", "--image-size", "120", "--latent-dim", "32", "--lr", "0.003")
+    cfg = json.loads(result.output)
+    assert (cfg["data"]["image_size"], cfg["model"]["latent_dim"], cfg["lr"]) == (120, 32, 0.003)
+    assert cfg["model"]["family"] == "vae"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "vae", "--image-size", "60", "--dry-run"], "multiple of 8"),
+        (["train", "ae", "--conditional", "--dry-run"], "conditional"),
+        (["train", "gan", "--data", "/no/such/folder", "--epochs", "1", "--device", "cpu"], "/no/such/folder"),
+    ],
+)
+def test_bad_options_give_one_line_and_exit_2(args, message):
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert result.output.startswith("error: ") and message in result.output
+    assert "Traceback" not in result.output and result.output.count("\n") == 1
+
+
+def test_data_command_summarises_and_writes_pictures(kaggle_dir, tmp_path):
+    result = invoke("data", kaggle_dir, "--out", tmp_path, "--image-size", "32")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "contact_sheet.png").is_file()
+    assert (tmp_path / "types.png").is_file()
+
+
+def test_sample_writes_numbered_pngs_and_grid(trained, tmp_path):
+    result = invoke("sample", trained["gan"], "--n", "5", "--out", tmp_path / "s", "--seed", "1")
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in (tmp_path / "s").iterdir())
+    assert files == ["0000.png", "0001.png", "0002.png", "0003.png", "0004.png", "grid.png"]
+    assert Image.open(tmp_path / "s" / "0000.png").size == (16, 16)
+
+
+def test_sample_is_reproducible_from_the_run_folder_alone(trained, tmp_path):
+    for name in ("a", "b"):
+        invoke("sample", trained["vae"], "--n", "4", "--out", tmp_path / name, "--seed", "7")
+    assert (tmp_path / "a" / "grid.png").read_bytes() == (tmp_path / "b" / "grid.png").read_bytes()
+
+
+def test_reconstruct_writes_pairs_and_refuses_gans(trained, tmp_path):
+    result = invoke("reconstruct", trained["ae"], "--n", "4", "--out", tmp_path / "r.png")
+    assert result.exit_code == 0, result.output
+    assert Image.open(tmp_path / "r.png").size[0] > 16 * 4
+    bad = invoke("reconstruct", trained["gan"])
+    assert bad.exit_code == 2 and "no encoder" in bad.output
+
+
+@pytest.mark.parametrize("family", ["ae", "vae", "gan"])
+def test_interpolate_writes_grid_and_gif(trained, family, tmp_path):
+    result = invoke("interpolate", trained[family], "--rows", "2", "--steps", "4", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    gif = Image.open(tmp_path / "interpolation.gif")
+    assert gif.n_frames >= 4
+    assert Image.open(tmp_path / "interpolation.png").size[0] >= 4 * 16
+
+
+def test_sample_type_on_unconditional_run_is_a_clear_error(trained):
+    result = invoke("sample", trained["gan"], "--type", "Fire")
+    assert result.exit_code == 2 and "conditional" in result.output
+
+
+def test_not_a_run_folder(tmp_path):
+    result = invoke("sample", tmp_path)
+    assert result.exit_code == 2 and "not a run folder" in result.output
+
+
+def test_api_does_what_the_cli_does_in_three_lines(kaggle_dir, tmp_path):
+    import pokegen
+
+    cfg = pokegen.preset("ae", "quick", data={"path": str(kaggle_dir), "image_size": 16},
+                         model={"width": 8, "latent_dim": 8}, epochs=1, batch_size=6,
+                         device="cpu", out=str(tmp_path / "run"))
+    run_dir = pokegen.train(cfg, quiet=True)
+    assert len(list(pokegen.sample(run_dir, n=3).glob("0*.png"))) == 3

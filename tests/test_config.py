@@ -1,0 +1,65 @@
+import pytest
+
+from pokegen import config as C
+
+
+def test_preset_sets_family_and_overrides_nested_values():
+    cfg = C.preset("gan", "quick", data={"image_size": 32}, model={"latent_dim": 16}, epochs=3)
+    assert cfg.family == "gan"
+    assert cfg.model.arch == "fastgan"
+    assert (cfg.data.image_size, cfg.model.latent_dim, cfg.epochs, cfg.preset) == (32, 16, 3, "quick")
+    # untouched knobs keep their single default
+    assert cfg.data.background == C.DataConfig().background
+
+
+def test_config_round_trips_through_json_dict():
+    cfg = C.preset("vae", "default", data={"path": "x", "crop": True}, minutes=2.5)
+    assert C.from_dict(C.to_dict(cfg)) == cfg
+
+
+def test_from_dict_ignores_keys_of_newer_versions():
+    data = C.to_dict(C.preset("ae"))
+    data["model"]["future_knob"] = 1
+    data["future_top"] = 2
+    assert C.from_dict(data) == C.preset("ae")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"data": {"image_size": 60}}, "multiple of 8"),
+        ({"data": {"image_size": 264}}, "multiple of 8"),
+        ({"data": {"background": "green"}}, "background"),
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": 1}, "batch size"),
+        ({"lr": -1.0}, "learning rates"),
+        ({"device": "tpu"}, "device"),
+        ({"loss": {"likelihood": "poisson"}}, "likelihood"),
+    ],
+)
+def test_validate_rejects_unusable_settings_with_one_line(changes, message):
+    with pytest.raises(ValueError, match=message) as info:
+        C.validate(C.merge(C.preset("vae"), changes))
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("size", [16, 24, 120, 256])
+def test_validate_accepts_every_multiple_of_8(size):
+    assert C.validate(C.preset("gan", data={"image_size": size})).data.image_size == size
+
+
+def test_unknown_setting_is_an_error_not_silently_ignored():
+    with pytest.raises(ValueError, match="unknown setting"):
+        C.preset("ae", model={"latnt_dim": 3})
+    with pytest.raises(ValueError, match="unknown family"):
+        C.preset("diffusion")
+
+
+def test_conditional_autoencoder_is_rejected():
+    with pytest.raises(ValueError, match="conditional"):
+        C.validate(C.preset("ae", model={"conditional": True}))
+
+
+def test_channels_follow_background():
+    assert C.DataConfig(background="alpha").channels == 4
+    assert C.DataConfig(background="black").channels == 3

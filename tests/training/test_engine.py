@@ -1,0 +1,139 @@
+"""The one loop, end to end on a tiny fixture dataset: files, resume, interrupts, NaN, seeds."""
+
+import json
+import os
+import signal
+
+import pytest
+import torch
+
+from pokegen import config as C
+from pokegen.errors import RunError, TrainingError
+from pokegen.sampling import generate, load_run
+from pokegen.training import engine, steps
+from pokegen.training.checkpoint import load_checkpoint
+
+
+def tiny(family, data, out, **kw):
+    base = {
+        "data": {"path": str(data), "image_size": 16, "holdout": 0.2},
+        "model": {"latent_dim": 8, "width": 8, "max_width": 16},
+        "out": str(out), "epochs": 2, "batch_size": 6, "device": "cpu",
+        "sample_every": 1, "eval_every": 1, "checkpoint_every": 1,
+    }
+    return C.preset(family, "quick", **C._deep_update(base, kw))
+
+
+def weights(run_dir):
+    tensors, doc = load_checkpoint(run_dir / "checkpoints" / "last.json")
+    return tensors, doc["state"]
+
+
+@pytest.mark.parametrize("family", ["ae", "vae", "gan"])
+def test_training_writes_the_run_folder(family, kaggle_dir, tmp_path):
+    out = engine.train(tiny(family, kaggle_dir, tmp_path / family), quiet=True)
+    for name in ["config.json", "stats.jsonl", "log.txt", "reals.png", "loss.png", "health.png",
+                 "progress/epoch00001.png", "progress/epoch00002.png",
+                 "checkpoints/last.json", "checkpoints/last.safetensors", "checkpoints/best.json"]:
+        assert (out / name).is_file(), name
+    rows = [json.loads(line) for line in (out / "stats.jsonl").read_text().splitlines()]
+    train_rows = [r for r in rows if r["kind"] == "train"]
+    assert [r["epoch"] for r in train_rows] == [1, 2]
+    assert all(r["images_per_sec"] > 0 and torch.isfinite(torch.tensor(r["loss" if family != "gan" else "loss_g"]))
+               for r in train_rows)
+    assert any("swd_mean" in r for r in rows if r["kind"] == "eval")
+    if family == "gan":
+        assert all(-1 <= r["d_real_sign"] <= 1 for r in train_rows)
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["config"]["data"]["image_size"] == 16
+    assert saved["data"]["n_train"] + len(saved["data"]["holdout_names"]) == saved["data"]["n_images"]
+
+
+@pytest.mark.parametrize("family", ["ae", "vae", "gan"])
+def test_same_seed_same_samples_and_load_is_faithful(family, kaggle_dir, tmp_path):
+    a = engine.train(tiny(family, kaggle_dir, tmp_path / "a", epochs=1), quiet=True)
+    b = engine.train(tiny(family, kaggle_dir, tmp_path / "b", epochs=1), quiet=True)
+    run_a, run_b = load_run(a), load_run(b)
+    assert torch.equal(generate(run_a, 8, seed=3), generate(run_b, 8, seed=3))
+    assert torch.equal(generate(run_a, 8, seed=3), generate(load_run(a), 8, seed=3))
+    assert not torch.equal(generate(run_a, 8, seed=3), generate(run_a, 8, seed=4))
+
+
+def test_other_seed_gives_other_weights(kaggle_dir, tmp_path):
+    a = engine.train(tiny("ae", kaggle_dir, tmp_path / "a", epochs=1), quiet=True)
+    b = engine.train(tiny("ae", kaggle_dir, tmp_path / "b", epochs=1, seed=1), quiet=True)
+    ta, tb = weights(a)[0], weights(b)[0]
+    assert any(not torch.equal(ta[k], tb[k]) for k in ta if k.startswith("model."))
+
+
+@pytest.mark.parametrize("family", ["ae", "vae", "gan"])
+def test_interrupt_then_resume_matches_an_uninterrupted_run(family, kaggle_dir, tmp_path, monkeypatch):
+    straight = engine.train(tiny(family, kaggle_dir, tmp_path / "straight", epochs=2), quiet=True)
+
+    spec = steps.FAMILY_SPECS[family]
+    calls = {"n": 0}
+
+    def interrupting(ctx, x, y):
+        calls["n"] += 1
+        if calls["n"] == 2:  # mid-epoch: the fixture has 3 batches per epoch
+            os.kill(os.getpid(), signal.SIGINT)
+        return spec.step(ctx, x, y)
+
+    monkeypatch.setitem(steps.FAMILY_SPECS, family, steps.FamilySpec(spec.optimized, spec.averaged, interrupting))
+    cfg = tiny(family, kaggle_dir, tmp_path / "resumed", epochs=2)
+    with pytest.raises(KeyboardInterrupt, match="--resume"):
+        engine.train(cfg, quiet=True)
+    tensors, state = weights(tmp_path / "resumed")
+    assert (state["step"], state["epoch"], state["batch"]) == (2, 0, 2)
+    load_run(tmp_path / "resumed")  # an interrupted run is loadable
+
+    monkeypatch.setitem(steps.FAMILY_SPECS, family, spec)
+    engine.train(cfg, resume=True, quiet=True)
+    (a, sa), (b, sb) = weights(straight), weights(tmp_path / "resumed")
+    assert sa["step"] == sb["step"] and sa["epoch"] == sb["epoch"] == 2
+    for key in a:
+        if key.startswith(("model.", "ema.", "optim.")):
+            assert torch.allclose(a[key].float(), b[key].float(), atol=1e-6), key
+
+
+def test_nan_loss_stops_cleanly_and_keeps_last_good_checkpoint(kaggle_dir, tmp_path, monkeypatch):
+    spec = steps.FAMILY_SPECS["ae"]
+    calls = {"n": 0}
+
+    def poisoned(ctx, x, y):
+        calls["n"] += 1
+        stats = spec.step(ctx, x, y)
+        if calls["n"] == 5:  # in the second epoch, after the first checkpoint
+            stats["loss"] = torch.tensor(float("nan"))
+        return stats
+
+    monkeypatch.setitem(steps.FAMILY_SPECS, "ae", steps.FamilySpec(spec.optimized, spec.averaged, poisoned))
+    with pytest.raises(TrainingError, match="nan at step 4"):
+        engine.train(tiny("ae", kaggle_dir, tmp_path / "run", epochs=3), quiet=True)
+    _, state = weights(tmp_path / "run")
+    assert state["epoch"] == 1
+    load_run(tmp_path / "run")
+
+
+def test_minutes_budget_stops_early_with_a_checkpoint(kaggle_dir, tmp_path):
+    out = engine.train(tiny("ae", kaggle_dir, tmp_path / "run", epochs=1000, minutes=0.0005), quiet=True)
+    _, state = weights(out)
+    assert 1 <= state["step"] < 1000
+    assert "time budget" in (out / "log.txt").read_text()
+
+
+def test_existing_run_is_not_overwritten_and_resume_needs_a_run(kaggle_dir, tmp_path):
+    cfg = tiny("ae", kaggle_dir, tmp_path / "run", epochs=1)
+    engine.train(cfg, quiet=True)
+    with pytest.raises(RunError, match="--resume"):
+        engine.train(cfg, quiet=True)
+    with pytest.raises(RunError, match="nothing to resume"):
+        engine.train(tiny("ae", kaggle_dir, tmp_path / "empty"), resume=True, quiet=True)
+
+
+def test_resume_extends_training_with_more_epochs(kaggle_dir, tmp_path):
+    cfg = tiny("vae", kaggle_dir, tmp_path / "run", epochs=1)
+    engine.train(cfg, quiet=True)
+    engine.train(C.merge(cfg, {"epochs": 2}), resume=True, quiet=True)
+    _, state = weights(tmp_path / "run")
+    assert state["epoch"] == 2
