@@ -83,6 +83,7 @@ class TrainConfig:
     beta1: float = 0.5
     beta2: float = 0.99
     ema_decay: float = 0.999  # 0 disables the EMA copy of the weights
+    balance_labels: bool = True  # conditional runs: draw rare labels as often as common ones
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | mps
     amp: bool = False  # mixed precision on CUDA

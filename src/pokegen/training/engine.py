@@ -13,7 +13,13 @@ import torch
 from tqdm import tqdm
 
 from pokegen import config as C
-from pokegen.data import epoch_indices, iterate_batches, load_dataset, split_indices
+from pokegen.data import (
+    class_balanced_weights,
+    epoch_indices,
+    iterate_batches,
+    load_dataset,
+    split_indices,
+)
 from pokegen.errors import RunError, TrainingError
 from pokegen.models import build_models
 from pokegen.training import distributed as dist
@@ -120,6 +126,8 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
     images, labels = data.images[train_idx].to(device), data.labels[train_idx].to(device)
     run.save_grid(images[:64], "reals.png", nrow=8)
     probe = HealthProbe(cfg, images, labels, device)
+    balanced = cfg.model.conditional and cfg.balance_labels
+    weights = class_balanced_weights(labels) if balanced else None
 
     def checkpoint(name: str) -> None:
         rngs = _gather_rng(generator, info)
@@ -148,7 +156,7 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
     stop_reason = "done"
     with _stop_on_signals() as caught:
         while state["epoch"] < cfg.epochs and stop_reason == "done":
-            idx = epoch_indices(len(images), state["epoch"], cfg.seed, info.rank, info.world_size)
+            idx = epoch_indices(len(images), state["epoch"], cfg.seed, info.rank, info.world_size, weights)
             idx = idx[state["batch"] * cfg.batch_size :]
             sums: dict[str, float] = {}
             t_epoch, n_seen, n_batches = time.time(), 0, 0
