@@ -1,0 +1,183 @@
+"""A light FastGAN (Liu et al. 2021) sized for CPU training on a few hundred images.
+
+Generator: z → base map (linear + GLU), 2× up-blocks (smooth-initialised transposed conv, group
+norm, GLU-free LeakyReLU), skip-layer excitation from three levels below, transposed conv to RGB.
+Group norm (label-conditional when conditional) keeps samples independent of the batch, so the
+EMA copy and single-image sampling behave exactly like training.
+Discriminator: spectral-norm residual down-blocks, and two small decoders that reconstruct the
+whole image and one quadrant from an 8×8-ish feature map — the self-supervised signal that keeps
+a small-data discriminator from memorising.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from pokegen.models.blocks import (
+    SLE,
+    CondNorm,
+    DiscriminatorHead,
+    UpConv,
+    down_conv,
+    level_sizes,
+    level_widths,
+    maybe_sn,
+    resize,
+)
+
+SLE_SPAN = 3  # a level is gated by the features this many doublings below it
+RECON_MIN = 8  # reconstruct from the smallest discriminator map at least this large
+
+
+class FastGANGenerator(nn.Module):
+    """z [B, L] (+ labels) → [B, C, S, S]: up-blocks with skip-layer excitation."""
+
+    def __init__(
+        self,
+        image_size: int,
+        channels: int,
+        latent_dim: int,
+        width: int,
+        max_width: int,
+        n_classes: int = 0,
+    ):
+        super().__init__()
+        sizes = level_sizes(image_size)
+        widths = level_widths(len(sizes) - 1, width, max_width)
+        c_base, base = widths[-1], sizes[-1]
+        self.base_shape = (2 * c_base, base, base)
+        self.stem = nn.Linear(latent_dim, 2 * c_base * base * base)
+        self.stem_norm = CondNorm(2 * c_base, n_classes, "group")
+        self.ups, self.norms = nn.ModuleList(), nn.ModuleList()
+        feats = [c_base]  # channels of each hidden level, base first
+        for i in reversed(range(1, len(widths))):  # widths[i] at sizes[i+1] → widths[i-1]
+            self.ups.append(UpConv(widths[i], widths[i - 1], sizes[i]))
+            self.norms.append(CondNorm(widths[i - 1], n_classes, "group"))
+            feats.append(widths[i - 1])
+        self.sle = nn.ModuleDict(
+            {str(j): SLE(feats[j - SLE_SPAN], feats[j]) for j in range(SLE_SPAN, len(feats))}
+        )
+        self.to_rgb = UpConv(widths[0], channels, sizes[0])
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.stem(F.normalize(z, dim=1) * z.shape[1] ** 0.5)  # unit-RMS latents
+        h = F.glu(self.stem_norm(h.view(-1, *self.base_shape), y), dim=1)  # [B, c, b, b]
+        feats = [h]
+        for j, (up, norm) in enumerate(zip(self.ups, self.norms, strict=True), start=1):
+            h = F.leaky_relu(norm(up(h), y), 0.2)
+            if str(j) in self.sle:
+                h = self.sle[str(j)](feats[j - SLE_SPAN], h)
+            feats.append(h)
+        return torch.tanh(self.to_rgb(h))
+
+
+class DownBlock(nn.Module):
+    """Residual 2× down-block: (stride-2 conv → LReLU) averaged with (avg-pool → 1×1 conv)."""
+
+    def __init__(self, c_in: int, c_out: int, size_in: int, sn: bool = True):
+        super().__init__()
+        self.main = nn.Sequential(maybe_sn(down_conv(c_in, c_out, size_in), sn), nn.LeakyReLU(0.2))
+        self.skip = nn.Sequential(
+            nn.AvgPool2d(2, ceil_mode=True),
+            maybe_sn(nn.Conv2d(c_in, c_out, 1), sn),
+            nn.LeakyReLU(0.2),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return 0.5 * (self.main(x) + self.skip(x))
+
+
+class ReconDecoder(nn.Module):
+    """Feature map [B, c, r, r] → image [B, C, r·2^n_up, r·2^n_up] in [-1, 1]."""
+
+    def __init__(self, c_in: int, channels: int, size_in: int, n_up: int, width: int):
+        super().__init__()
+        c = max(8, width)
+        layers: list[nn.Module] = [nn.Conv2d(c_in, c, 1), nn.LeakyReLU(0.2)]
+        size = size_in
+        for _ in range(n_up):
+            size *= 2
+            layers += [UpConv(c, max(8, c // 2), size), nn.LeakyReLU(0.2)]
+            c = max(8, c // 2)
+        layers += [nn.Conv2d(c, channels, 3, padding=1), nn.Tanh()]
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return self.body(h)
+
+
+class FastGANDiscriminator(nn.Module):
+    """Stride-2 stem + residual down-blocks (spectral norm) + reconstruction decoders."""
+
+    def __init__(
+        self,
+        image_size: int,
+        channels: int,
+        width: int,
+        max_width: int,
+        sn: bool = True,
+        n_classes: int = 0,
+    ):
+        super().__init__()
+        sizes = level_sizes(image_size)
+        widths = level_widths(len(sizes) - 1, width, max_width)
+        self.image_size = image_size
+        self.stem = nn.Sequential(
+            maybe_sn(down_conv(channels, widths[0], sizes[0]), sn), nn.LeakyReLU(0.2)
+        )
+        self.blocks = nn.ModuleList(
+            DownBlock(widths[i - 1], widths[i], sizes[i], sn) for i in range(1, len(widths))
+        )
+        self.head = DiscriminatorHead(widths[-1], sizes[-1], n_classes, sn)
+        # Stage i outputs widths[i] channels at sizes[i+1]; decode the last one ≥ RECON_MIN px.
+        self.recon_stage = max([0] + [i for i in range(len(widths)) if sizes[i + 1] >= RECON_MIN])
+        r = sizes[self.recon_stage + 1]
+        n_up = 0
+        while n_up < 2 and r * 2 ** (n_up + 1) <= image_size // 2:
+            n_up += 1
+        c_f = widths[self.recon_stage]
+        self.full_size, self.part_size = r * 2**n_up, (r // 2) * 2 ** (n_up + 1)
+        self.decode_full = ReconDecoder(c_f, channels, r, n_up, width)
+        self.decode_part = ReconDecoder(c_f, channels, r // 2, n_up + 1, width)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor | None = None,
+        with_recon: bool = False,
+        generator: torch.Generator | None = None,
+    ):
+        h = self.stem(x)
+        feat = h
+        for i, block in enumerate(self.blocks, start=1):
+            h = block(h)
+            if i == self.recon_stage:
+                feat = h
+        logits = self.head(h, y)
+        if not with_recon:
+            return logits
+        b = x.shape[0]
+        if generator is None:
+            quad = torch.arange(b) % 4
+        else:
+            quad = torch.randint(4, (b,), generator=generator, device=generator.device).cpu()
+        quad = quad.to(x.device)
+        target_x = x.detach()
+        recons = [self.decode_full(feat), self.decode_part(_quadrant(feat, quad))]
+        targets = [
+            resize(target_x, self.full_size),
+            resize(_quadrant(target_x, quad), self.part_size),
+        ]
+        return logits, recons, targets
+
+
+def _quadrant(x: torch.Tensor, quad: torch.Tensor) -> torch.Tensor:
+    """Per-sample quadrant (0 TL, 1 TR, 2 BL, 3 BR) of [B, C, r, r] → [B, C, r//2, r//2]."""
+    r = x.shape[-1]
+    h, far = r // 2, r - r // 2  # odd r: the far quadrants start one pixel late
+    crops = torch.stack(
+        [x[..., oy : oy + h, ox : ox + h] for oy in (0, far) for ox in (0, far)]
+    )  # [4, B, C, h, h]
+    return crops[quad, torch.arange(x.shape[0], device=x.device)]

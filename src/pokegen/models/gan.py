@@ -1,0 +1,151 @@
+"""GAN networks: the public Generator / Discriminator, and the DCGAN pair (Radford et al. 2016).
+
+`arch` picks the body: "dcgan" (transposed convs + BatchNorm in G; strided convs + LeakyReLU in D,
+spectral norm replacing D's BatchNorm when enabled) or "fastgan" (see fastgan.py).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from pokegen.models.blocks import (
+    CondNorm,
+    DiscriminatorHead,
+    UpConv,
+    dcgan_init,
+    down_conv,
+    level_sizes,
+    level_widths,
+    maybe_sn,
+)
+from pokegen.models.fastgan import FastGANDiscriminator, FastGANGenerator
+
+GAN_ARCHS = ("dcgan", "fastgan")
+Recon = tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]
+
+
+def _check_arch(arch: str) -> None:
+    if arch not in GAN_ARCHS:
+        raise ValueError(f"unknown gan arch {arch!r}; choose from {', '.join(GAN_ARCHS)}")
+
+
+class Generator(nn.Module):
+    """Latents z [B, L] (+ multi-hot labels [B, K]) → images [B, C, S, S] in [-1, 1]."""
+
+    def __init__(
+        self,
+        image_size: int,
+        channels: int,
+        latent_dim: int,
+        width: int = 32,
+        max_width: int = 256,
+        arch: str = "fastgan",
+        n_classes: int = 0,
+    ):
+        super().__init__()
+        _check_arch(arch)
+        self.latent_dim, self.arch = latent_dim, arch
+        body = DCGANGenerator if arch == "dcgan" else FastGANGenerator
+        self.net = body(image_size, channels, latent_dim, width, max_width, n_classes)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(z, y)
+
+
+class Discriminator(nn.Module):
+    """Images [B, C, S, S] (+ labels) → realness logits [B].
+
+    `with_recon=True` also returns (recons, targets) from FastGAN's self-supervised decoders
+    (empty lists for "dcgan"); `generator` picks their crop quadrants (default: index mod 4).
+    """
+
+    def __init__(
+        self,
+        image_size: int,
+        channels: int,
+        width: int = 32,
+        max_width: int = 256,
+        arch: str = "fastgan",
+        spectral_norm: bool = True,
+        n_classes: int = 0,
+    ):
+        super().__init__()
+        _check_arch(arch)
+        self.arch = arch
+        body = DCGANDiscriminator if arch == "dcgan" else FastGANDiscriminator
+        self.net = body(image_size, channels, width, max_width, spectral_norm, n_classes)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor | None = None,
+        with_recon: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor | Recon:
+        if self.arch == "fastgan":
+            return self.net(x, y, with_recon, generator)
+        logits = self.net(x, y)
+        return (logits, [], []) if with_recon else logits
+
+
+class DCGANGenerator(nn.Module):
+    """z as a 1×1 map → transposed conv to the base → 2× transposed convs + BN + ReLU → tanh."""
+
+    def __init__(
+        self,
+        image_size: int,
+        channels: int,
+        latent_dim: int,
+        width: int,
+        max_width: int,
+        n_classes: int = 0,
+    ):
+        super().__init__()
+        sizes = level_sizes(image_size)
+        widths = level_widths(len(sizes) - 1, width, max_width)
+        self.stem = nn.ConvTranspose2d(latent_dim, widths[-1], sizes[-1], bias=False)
+        self.norms = nn.ModuleList([CondNorm(widths[-1], n_classes, "batch")])
+        self.ups = nn.ModuleList()
+        for i in reversed(range(1, len(widths))):  # widths[i] at sizes[i+1] → widths[i-1]
+            self.ups.append(UpConv(widths[i], widths[i - 1], sizes[i], False, smooth_init=False))
+            self.norms.append(CondNorm(widths[i - 1], n_classes, "batch"))
+        self.to_rgb = UpConv(widths[0], channels, sizes[0], False, smooth_init=False)
+        dcgan_init(self)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        h = F.relu(self.norms[0](self.stem(z[:, :, None, None]), y))  # [B, c, b, b]
+        for up, norm in zip(self.ups, self.norms[1:], strict=True):
+            h = F.relu(norm(up(h), y))
+        return torch.tanh(self.to_rgb(h))
+
+
+class DCGANDiscriminator(nn.Module):
+    """Stride-2 convs + LeakyReLU(0.2) (BatchNorm after the first unless spectral norm)."""
+
+    def __init__(
+        self,
+        image_size: int,
+        channels: int,
+        width: int,
+        max_width: int,
+        sn: bool = True,
+        n_classes: int = 0,
+    ):
+        super().__init__()
+        sizes = level_sizes(image_size)
+        widths = level_widths(len(sizes) - 1, width, max_width)
+        layers: list[nn.Module] = []
+        c_in = channels
+        for i, c in enumerate(widths):
+            layers.append(maybe_sn(down_conv(c_in, c, sizes[i], bias=sn or i == 0), sn))
+            layers += [nn.BatchNorm2d(c)] if i > 0 and not sn else []
+            layers.append(nn.LeakyReLU(0.2))
+            c_in = c
+        self.features = nn.Sequential(*layers)
+        self.head = DiscriminatorHead(c_in, sizes[-1], n_classes, sn)
+        dcgan_init(self)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(self.features(x), y)

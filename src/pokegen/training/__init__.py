@@ -1,0 +1,1 @@
+"""Training: the loop, per-family steps, losses, augmentation, EMA and checkpoints."""

@@ -1,0 +1,114 @@
+"""DiffAugment (Zhao et al. 2020): differentiable augmentations applied to reals and fakes alike.
+
+Policies are comma-separated names: "color" (brightness, saturation, contrast), "translation"
+(shift by up to 1/8 of the size, zero padded), "cutout" (zero a square of half the size).
+All random numbers come from the passed generator, drawn on its device (the CPU) and then moved
+to the images' device. Colour ops touch the RGB channels only; an alpha channel is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+TRANSLATION_RATIO = 1 / 8
+CUTOUT_RATIO = 1 / 2
+
+
+def _rand(x: torch.Tensor, generator: torch.Generator, *shape: int) -> torch.Tensor:
+    """Uniform [0, 1) numbers of `shape` drawn from `generator`, on x's device and dtype."""
+    return torch.rand(shape, generator=generator, device=generator.device).to(x.device, x.dtype)
+
+
+def _randint(
+    x: torch.Tensor, generator: torch.Generator, low: int, high: int, *shape: int
+) -> torch.Tensor:
+    return torch.randint(low, high, shape, generator=generator, device=generator.device).to(
+        x.device
+    )
+
+
+def _rgb_only(op: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Apply a colour op to the first 3 channels, passing an alpha channel through."""
+
+    def apply(x: torch.Tensor) -> torch.Tensor:
+        if x.shape[1] <= 3:
+            return op(x)
+        return torch.cat([op(x[:, :3]), x[:, 3:]], dim=1)
+
+    return apply
+
+
+def color(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Random brightness (±0.5), saturation (×[0, 2]) and contrast (×[0.5, 1.5]) per image."""
+    b = x.shape[0]
+    brightness = _rand(x, generator, b, 1, 1, 1) - 0.5
+    saturation = _rand(x, generator, b, 1, 1, 1) * 2
+    contrast = _rand(x, generator, b, 1, 1, 1) + 0.5
+
+    def op(rgb: torch.Tensor) -> torch.Tensor:
+        rgb = rgb + brightness
+        mean = rgb.mean(dim=1, keepdim=True)
+        rgb = (rgb - mean) * saturation + mean
+        mean = rgb.mean(dim=(1, 2, 3), keepdim=True)
+        return (rgb - mean) * contrast + mean
+
+    return _rgb_only(op)(x)
+
+
+def translation(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Shift each image by up to 1/8 of its size in x and y, filling with zeros."""
+    b, _, h, w = x.shape
+    sh, sw = int(h * TRANSLATION_RATIO + 0.5), int(w * TRANSLATION_RATIO + 0.5)
+    ty = _randint(x, generator, -sh, sh + 1, b, 1, 1)
+    tx = _randint(x, generator, -sw, sw + 1, b, 1, 1)
+    gb, gy, gx = torch.meshgrid(
+        torch.arange(b, device=x.device),
+        torch.arange(h, device=x.device),
+        torch.arange(w, device=x.device),
+        indexing="ij",
+    )  # [B, H, W] each
+    gy = torch.clamp(gy + ty + 1, 0, h + 1)
+    gx = torch.clamp(gx + tx + 1, 0, w + 1)
+    padded = F.pad(x, [1, 1, 1, 1]).permute(0, 2, 3, 1)  # [B, H+2, W+2, C], zero border
+    return padded[gb, gy, gx].permute(0, 3, 1, 2).contiguous()  # gather → [B, C, H, W]
+
+
+def cutout(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Zero one square of half the image size per image, at a random position."""
+    b, _, h, w = x.shape
+    ch, cw = int(h * CUTOUT_RATIO + 0.5), int(w * CUTOUT_RATIO + 0.5)
+    oy = _randint(x, generator, 0, h + (1 - ch % 2), b, 1, 1)
+    ox = _randint(x, generator, 0, w + (1 - cw % 2), b, 1, 1)
+    ys = torch.arange(h, device=x.device)[None, :, None]  # [1, H, 1]
+    xs = torch.arange(w, device=x.device)[None, None, :]  # [1, 1, W]
+    inside = (ys >= oy - ch // 2) & (ys < oy - ch // 2 + ch)
+    inside = inside & (xs >= ox - cw // 2) & (xs < ox - cw // 2 + cw)  # [B, H, W]
+    return x * (~inside).unsqueeze(1).to(x.dtype)
+
+
+AUGMENTATIONS: dict[str, Callable[[torch.Tensor, torch.Generator], torch.Tensor]] = {
+    "color": color,
+    "translation": translation,
+    "cutout": cutout,
+}
+
+
+def parse_policy(policy: str) -> list[str]:
+    """Names in a comma-separated policy ('' → none); unknown names raise ValueError."""
+    names = [p.strip() for p in policy.split(",") if p.strip()]
+    for name in names:
+        if name not in AUGMENTATIONS:
+            raise ValueError(
+                f"unknown augmentation {name!r}; choose from {', '.join(AUGMENTATIONS)}"
+            )
+    return names
+
+
+def diff_augment(x: torch.Tensor, policy: str, generator: torch.Generator) -> torch.Tensor:
+    """Augment a batch [B, C, H, W] differentiably with the policy's ops, in order."""
+    for name in parse_policy(policy):
+        x = AUGMENTATIONS[name](x, generator)
+    return x

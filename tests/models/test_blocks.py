@@ -1,0 +1,43 @@
+"""Building blocks: smooth transposed-conv init, norms, quadrant crops."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from pokegen.models.blocks import CondNorm, UpConv, groups_for, init_as_upsample_conv
+from pokegen.models.fastgan import _quadrant
+
+
+def test_smooth_init_equals_nearest_upsample_then_conv():
+    conv_t = nn.ConvTranspose2d(5, 7, 4, stride=2, padding=1)
+    torch.manual_seed(3)
+    init_as_upsample_conv(conv_t)
+    torch.manual_seed(3)
+    ref = nn.Conv2d(5, 7, 3, padding=1)  # the conv the init drew
+    x = torch.randn(2, 5, 6, 6)
+    expected = ref(F.interpolate(x, scale_factor=2, mode="nearest"))
+    torch.testing.assert_close(conv_t(x), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_upconv_reaches_odd_sizes():
+    assert UpConv(4, 2, 15)(torch.zeros(1, 4, 8, 8)).shape == (1, 2, 15, 15)
+
+
+def test_groups_divide_channels():
+    for c in (4, 6, 8, 20, 24, 32, 96, 256):
+        g = groups_for(c)
+        assert c % g == 0 and (c // g >= 4 or g == 1) and g <= 32
+
+
+def test_cond_norm_starts_unconditional():
+    norm = CondNorm(8, n_classes=3, kind="group")
+    x = torch.randn(2, 8, 4, 4)
+    torch.testing.assert_close(norm(x, torch.eye(3)[:2]), norm(x, None))
+
+
+def test_quadrants():
+    x = torch.arange(16.0).reshape(1, 1, 4, 4).repeat(4, 1, 1, 1)
+    q = _quadrant(x, torch.tensor([0, 1, 2, 3]))
+    assert q[:, 0, 0, 0].tolist() == [0.0, 2.0, 8.0, 10.0]
