@@ -1,0 +1,132 @@
+"""Sliced Wasserstein distance over Laplacian-pyramid patches (Karras et al. 2018, ProGAN).
+
+Follows their `metrics/sliced_wasserstein.py`: a Laplacian pyramid of every image down to
+16 px; from each level, 7×7 patches at random positions (128 per image); each descriptor
+set normalised per channel by its own mean/std; then the sliced Wasserstein distance
+with 4 repeats × 128 random unit directions (project, sort, mean |difference|).
+Reported ×10³ per level (`swd_64`, `swd_32`, `swd_16`) and their mean (`swd_mean`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from pokegen.evaluation.images import subsample, to_rgb_uint8
+
+_BINOMIAL = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
+
+
+def _blur(x: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
+    """Separable 5-tap binomial filter with mirror padding (scipy's mode='mirror')."""
+    c = x.shape[1]
+    k = (_BINOMIAL * gain**0.5).to(x)
+    x = F.pad(x, (2, 2, 2, 2), mode="reflect")
+    x = F.conv2d(x, k.view(1, 1, 1, 5).expand(c, 1, 1, 5).contiguous(), groups=c)
+    return F.conv2d(x, k.view(1, 1, 5, 1).expand(c, 1, 5, 1).contiguous(), groups=c)
+
+
+def _pyr_down(x: torch.Tensor) -> torch.Tensor:
+    return _blur(x)[:, :, ::2, ::2]
+
+
+def _pyr_up(x: torch.Tensor) -> torch.Tensor:
+    n, c, h, w = x.shape
+    up = x.new_zeros(n, c, 2 * h, 2 * w)
+    up[:, :, ::2, ::2] = x  # zero insertion, then blur with gain 4 to keep the mean
+    return _blur(up, gain=4.0)
+
+
+def laplacian_pyramid(x: torch.Tensor, min_res: int = 16) -> list[torch.Tensor]:
+    """Band-pass levels from full resolution down to `min_res`; the last level is low-pass."""
+    levels = [x]
+    while levels[-1].shape[-1] // 2 >= min_res and levels[-1].shape[-1] % 2 == 0:
+        low = _pyr_down(levels[-1])
+        levels[-1] = levels[-1] - _pyr_up(low)
+        levels.append(low)
+    return levels
+
+
+def sample_patches(
+    level: torch.Tensor, per_image: int, size: int, generator: torch.Generator
+) -> torch.Tensor:
+    """`per_image` random size×size patches per image → [N * per_image, C, size, size]."""
+    n, c, h, w = level.shape
+    ys = torch.randint(0, h - size + 1, (n, per_image), generator=generator)
+    xs = torch.randint(0, w - size + 1, (n, per_image), generator=generator)
+    offs = torch.arange(size)
+    rows = (ys[..., None] + offs)[..., :, None]  # [N, P, size, 1]
+    cols = (xs[..., None] + offs)[..., None, :]  # [N, P, 1, size]
+    img = torch.arange(n)[:, None, None, None]
+    patches = level.permute(0, 2, 3, 1)[img, rows, cols]  # [N, P, size, size, C]
+    return patches.permute(0, 1, 4, 2, 3).reshape(n * per_image, c, size, size)
+
+
+def normalize_descriptors(desc: torch.Tensor) -> torch.Tensor:
+    """Per-channel standardisation over the whole set, then flatten → [M, C * size * size]."""
+    mean = desc.mean(dim=(0, 2, 3), keepdim=True)
+    std = desc.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-8)
+    return ((desc - mean) / std).reshape(desc.shape[0], -1)
+
+
+def _sorted_columns(proj: torch.Tensor) -> torch.Tensor:
+    """Sort each column; NumPy's SIMD sort is ~5× faster than torch.sort on CPU here."""
+    return torch.from_numpy(np.sort(proj.T.contiguous().numpy(), axis=1))  # [dirs, M]
+
+
+def sliced_wasserstein(
+    a: torch.Tensor,
+    b: torch.Tensor,
+    generator: torch.Generator,
+    repeats: int = 4,
+    dirs_per_repeat: int = 128,
+) -> float:
+    """Mean over random unit directions of the 1-D Wasserstein-1 distance between projections."""
+    if a.shape != b.shape:
+        raise ValueError(f"descriptor sets differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
+    results = []
+    for _ in range(repeats):
+        dirs = torch.randn(a.shape[1], dirs_per_repeat, generator=generator)
+        dirs = dirs / dirs.norm(dim=0, keepdim=True)  # [D, dirs] unit columns
+        proj_a, proj_b = _sorted_columns(a @ dirs), _sorted_columns(b @ dirs)  # [dirs, M]
+        results.append((proj_a - proj_b).abs().mean())
+    return float(torch.stack(results).mean())
+
+
+def swd(
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    seed: int = 0,
+    patches_per_image: int = 128,
+    patch_size: int = 7,
+    min_res: int = 16,
+    repeats: int = 4,
+    dirs_per_repeat: int = 128,
+) -> dict[str, float]:
+    """SWD ×10³ per pyramid level and their mean; lower means closer local image statistics.
+
+    Images: uint8 or float [-1, 1], [N, C, H, W]; RGBA is composited onto white first. The
+    larger set is subsampled to the smaller count so both descriptor sets have equal size.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    real, fake = to_rgb_uint8(real), to_rgb_uint8(fake)
+    if real.shape[1:] != fake.shape[1:]:
+        raise ValueError(f"image shapes differ: {tuple(real.shape[1:])} vs {tuple(fake.shape[1:])}")
+    n = min(real.shape[0], fake.shape[0])
+    if n < 2:
+        raise ValueError("SWD needs at least 2 images in each set")
+    if real.shape[-1] < patch_size or real.shape[-2] < patch_size:
+        raise ValueError(f"images must be at least {patch_size} px for SWD")
+    real, fake = subsample(real, n, gen), subsample(fake, n, gen)
+    pyramids = [laplacian_pyramid(x.float(), min_res) for x in (real, fake)]
+    out: dict[str, float] = {}
+    for real_level, fake_level in zip(*pyramids, strict=True):
+        descs = [
+            normalize_descriptors(sample_patches(level, patches_per_image, patch_size, gen))
+            for level in (real_level, fake_level)
+        ]
+        dist = sliced_wasserstein(descs[0], descs[1], gen, repeats, dirs_per_repeat)
+        out[f"swd_{real_level.shape[-1]}"] = dist * 1e3
+    out["swd_mean"] = sum(out.values()) / len(out)
+    return out
