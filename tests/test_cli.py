@@ -10,8 +10,19 @@ from PIL import Image
 
 from pokegen.cli import main
 
-TINY = ["--image-size", "16", "--latent-dim", "8", "--width", "8", "--batch-size", "6",
-        "--device", "cpu", "--quiet"]
+TINY = [
+    "--image-size",
+    "16",
+    "--latent-dim",
+    "8",
+    "--width",
+    "8",
+    "--batch-size",
+    "6",
+    "--device",
+    "cpu",
+    "--quiet",
+]
 
 
 def invoke(*args):
@@ -24,8 +35,19 @@ def trained(kaggle_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     runs = {}
     for family in ("ae", "vae", "gan"):
-        result = invoke("train", family, "--data", kaggle_dir, "--out", root / family,
-                        "--preset", "quick", "--epochs", "2", *TINY)
+        result = invoke(
+            "train",
+            family,
+            "--data",
+            kaggle_dir,
+            "--out",
+            root / family,
+            "--preset",
+            "quick",
+            "--epochs",
+            "2",
+            *TINY,
+        )
         assert result.exit_code == 0, result.output
         runs[family] = root / family
     return runs
@@ -33,17 +55,30 @@ def trained(kaggle_dir, tmp_path_factory):
 
 def test_help_lists_every_command():
     out = invoke("--help").output
-    for command in ["data", "train", "sample", "reconstruct", "interpolate", "evaluate", "report", "run"]:
+    for command in [
+        "data",
+        "train",
+        "sample",
+        "reconstruct",
+        "interpolate",
+        "evaluate",
+        "report",
+        "run",
+    ]:
         assert command in out
 
 
 def test_python_dash_m_runs_the_same_cli():
-    proc = subprocess.run([sys.executable, "-m", "pokegen", "train", "--help"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pokegen", "train", "--help"], capture_output=True, text=True
+    )
     assert proc.returncode == 0 and "--latent-dim" in proc.stdout
 
 
 def test_dry_run_prints_the_resolved_config():
-    result = invoke("train", "vae", "--dry-run", "--image-size", "120", "--latent-dim", "32", "--lr", "0.003")
+    result = invoke(
+        "train", "vae", "--dry-run", "--image-size", "120", "--latent-dim", "32", "--lr", "0.003"
+    )
     cfg = json.loads(result.output)
     assert (cfg["data"]["image_size"], cfg["model"]["latent_dim"], cfg["lr"]) == (120, 32, 0.003)
     assert cfg["model"]["family"] == "vae"
@@ -54,7 +89,10 @@ def test_dry_run_prints_the_resolved_config():
     [
         (["train", "vae", "--image-size", "60", "--dry-run"], "multiple of 8"),
         (["train", "ae", "--conditional", "--dry-run"], "conditional"),
-        (["train", "gan", "--data", "/no/such/folder", "--epochs", "1", "--device", "cpu"], "/no/such/folder"),
+        (
+            ["train", "gan", "--data", "/no/such/folder", "--epochs", "1", "--device", "cpu"],
+            "/no/such/folder",
+        ),
     ],
 )
 def test_bad_options_give_one_line_and_exit_2(args, message):
@@ -95,7 +133,9 @@ def test_reconstruct_writes_pairs_and_refuses_gans(trained, tmp_path):
 
 @pytest.mark.parametrize("family", ["ae", "vae", "gan"])
 def test_interpolate_writes_grid_and_gif(trained, family, tmp_path):
-    result = invoke("interpolate", trained[family], "--rows", "2", "--steps", "4", "--out", tmp_path)
+    result = invoke(
+        "interpolate", trained[family], "--rows", "2", "--steps", "4", "--out", tmp_path
+    )
     assert result.exit_code == 0, result.output
     gif = Image.open(tmp_path / "interpolation.gif")
     assert gif.n_frames >= 4
@@ -115,8 +155,15 @@ def test_not_a_run_folder(tmp_path):
 def test_api_does_what_the_cli_does_in_three_lines(kaggle_dir, tmp_path):
     import pokegen
 
-    cfg = pokegen.preset("ae", "quick", data={"path": str(kaggle_dir), "image_size": 16},
-                         model={"width": 8, "latent_dim": 8}, epochs=1, batch_size=6,
-                         device="cpu", out=str(tmp_path / "run"))
+    cfg = pokegen.preset(
+        "ae",
+        "quick",
+        data={"path": str(kaggle_dir), "image_size": 16},
+        model={"width": 8, "latent_dim": 8},
+        epochs=1,
+        batch_size=6,
+        device="cpu",
+        out=str(tmp_path / "run"),
+    )
     run_dir = pokegen.train(cfg, quiet=True)
     assert len(list(pokegen.sample(run_dir, n=3).glob("0*.png"))) == 3

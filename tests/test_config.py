@@ -7,7 +7,12 @@ def test_preset_sets_family_and_overrides_nested_values():
     cfg = C.preset("gan", "quick", data={"image_size": 32}, model={"latent_dim": 16}, epochs=3)
     assert cfg.family == "gan"
     assert cfg.model.arch == "fastgan"
-    assert (cfg.data.image_size, cfg.model.latent_dim, cfg.epochs, cfg.preset) == (32, 16, 3, "quick")
+    assert (cfg.data.image_size, cfg.model.latent_dim, cfg.epochs, cfg.preset) == (
+        32,
+        16,
+        3,
+        "quick",
+    )
     # untouched knobs keep their single default
     assert cfg.data.background == C.DataConfig().background
 

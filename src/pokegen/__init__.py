@@ -31,8 +31,10 @@ _API = {
     "load_dataset": "pokegen.data",
     "inspect_data": "pokegen.data",
 }
-_RENAMED = {"evaluate": ("pokegen.evaluation.evaluate", "evaluate_run"),
-            "write_report": ("pokegen.evaluation.report", "write_report")}
+_RENAMED = {
+    "evaluate": ("pokegen.evaluation.evaluate", "evaluate_run"),
+    "write_report": ("pokegen.evaluation.report", "write_report"),
+}
 
 __all__ = sorted([*_API, *_RENAMED])
 

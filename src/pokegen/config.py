@@ -99,25 +99,27 @@ class TrainConfig:
 def _preset_overrides(family: str, preset: str) -> dict[str, Any]:
     """The measured winning settings per family and preset (see BENCHMARKS.md)."""
     quick = preset == "quick"
+    cadence = {
+        "sample_every": 2 if quick else 10,
+        "eval_every": 3 if quick else 10,
+        "checkpoint_every": 3 if quick else 25,
+    }
+    budget = {"epochs": 6, "minutes": 1.0} if quick else {"epochs": 150}
     if family == "gan":
         return {
             "model": {"arch": "fastgan", "width": 32},
             "loss": {"gan_loss": "hinge"},
-            "epochs": 8 if quick else 150,
             "lr": 2e-4,
-            "sample_every": 2 if quick else 10,
-            "eval_every": 4 if quick else 10,
-            "checkpoint_every": 4 if quick else 25,
+            **budget,
+            **cadence,
         }
     return {
-        "model": {"arch": "resnet", "width": 32},
-        "epochs": 8 if quick else 150,
+        "model": {"arch": "resnet", "width": 32, "prior": "gmm"},
         "lr": 1e-3,
         "beta1": 0.9,
         "beta2": 0.99,
-        "sample_every": 2 if quick else 10,
-        "eval_every": 4 if quick else 10,
-        "checkpoint_every": 4 if quick else 25,
+        **budget,
+        **cadence,
     }
 
 
@@ -164,8 +166,10 @@ def validate(cfg: TrainConfig) -> TrainConfig:
     d, m, lo = cfg.data, cfg.model, cfg.loss
     checks = [
         (m.family in FAMILIES, f"family must be one of {', '.join(FAMILIES)}"),
-        (16 <= d.image_size <= 256 and d.image_size % 8 == 0,
-         f"image size must be a multiple of 8 from 16 to 256, got {d.image_size}"),
+        (
+            16 <= d.image_size <= 256 and d.image_size % 8 == 0,
+            f"image size must be a multiple of 8 from 16 to 256, got {d.image_size}",
+        ),
         (d.background in BACKGROUNDS, f"background must be one of {', '.join(BACKGROUNDS)}"),
         (0.0 <= d.holdout < 0.9, f"holdout must be in [0, 0.9), got {d.holdout}"),
         (0.0 <= d.crop_margin <= 1.0, f"crop margin must be in [0, 1], got {d.crop_margin}"),
@@ -179,10 +183,14 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         (cfg.batch_size >= 2, f"batch size must be at least 2, got {cfg.batch_size}"),
         (cfg.lr > 0 and (cfg.d_lr is None or cfg.d_lr > 0), "learning rates must be positive"),
         (0.0 <= cfg.ema_decay < 1.0, f"EMA decay must be in [0, 1), got {cfg.ema_decay}"),
-        (cfg.device in ("auto", "cpu", "cuda", "mps") or cfg.device.startswith("cuda:"),
-         f"device must be auto, cpu, cuda or mps, got {cfg.device!r}"),
-        (min(cfg.sample_every, cfg.eval_every, cfg.checkpoint_every) >= 1,
-         "sample/eval/checkpoint intervals must be at least 1 epoch"),
+        (
+            cfg.device in ("auto", "cpu", "cuda", "mps") or cfg.device.startswith("cuda:"),
+            f"device must be auto, cpu, cuda or mps, got {cfg.device!r}",
+        ),
+        (
+            min(cfg.sample_every, cfg.eval_every, cfg.checkpoint_every) >= 1,
+            "sample/eval/checkpoint intervals must be at least 1 epoch",
+        ),
         (not (m.conditional and m.family == "ae"), "conditional training is for vae and gan"),
     ]
     for ok, message in checks:

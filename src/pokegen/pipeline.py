@@ -9,8 +9,14 @@ from pokegen import config as C
 from pokegen import sampling
 
 
-def finish_run(run_dir: str | Path, n_samples: int = 64, data: str | None = None,
-               device: str = "cpu", evaluate_n: int = 1000, seed: int = 0) -> dict:
+def finish_run(
+    run_dir: str | Path,
+    n_samples: int = 64,
+    data: str | None = None,
+    device: str = "cpu",
+    evaluate_n: int = 1000,
+    seed: int = 0,
+) -> dict:
     """Everything a trained run shows a person: samples, reconstructions, a latent walk, metrics."""
     from pokegen.evaluation.evaluate import evaluate_run
 
@@ -22,9 +28,17 @@ def finish_run(run_dir: str | Path, n_samples: int = 64, data: str | None = None
     return evaluate_run(run_dir, n=evaluate_n, data=data, device=device, seed=seed)
 
 
-def run_all(data: str | None = None, out: str | Path = "output", preset: str = "default",
-            families: tuple[str, ...] = C.FAMILIES, device: str = "auto", seed: int = 0,
-            evaluate_n: int | None = None, quiet: bool = False, **overrides) -> Path:
+def run_all(
+    data: str | None = None,
+    out: str | Path = "output",
+    preset: str = "default",
+    families: tuple[str, ...] = C.FAMILIES,
+    device: str = "auto",
+    seed: int = 0,
+    evaluate_n: int | None = None,
+    quiet: bool = False,
+    **overrides,
+) -> Path:
     """Train each family with its preset into OUT/<family>/ and write OUT/report.html."""
     from pokegen.evaluation.report import write_report
     from pokegen.training.engine import train
@@ -34,15 +48,28 @@ def run_all(data: str | None = None, out: str | Path = "output", preset: str = "
     runs = []
     for i, family in enumerate(families, 1):
         run_dir = out / family
-        cfg = C.preset(family, preset, data={"path": data}, out=str(run_dir), device=device,
-                       seed=seed, **overrides)
+        cfg = C.preset(
+            family,
+            preset,
+            data={"path": data},
+            out=str(run_dir),
+            device=device,
+            seed=seed,
+            **overrides,
+        )
         resume = (run_dir / "checkpoints" / "last.json").exists()
-        print(f"[{i}/{len(families)}] {family}: training ({preset} preset, {cfg.epochs} epochs"
-              f"{'' if cfg.minutes is None else f' or {cfg.minutes} min'}) → {run_dir}", flush=True)
+        print(
+            f"[{i}/{len(families)}] {family}: training ({preset} preset, {cfg.epochs} epochs"
+            f"{'' if cfg.minutes is None else f' or {cfg.minutes} min'}) → {run_dir}",
+            flush=True,
+        )
         t0 = time.time()
         train(cfg, resume=resume, quiet=quiet)
-        print(f"[{i}/{len(families)}] {family}: trained in {(time.time() - t0) / 60:.1f} min; "
-              "sampling and evaluating", flush=True)
+        print(
+            f"[{i}/{len(families)}] {family}: trained in {(time.time() - t0) / 60:.1f} min; "
+            "sampling and evaluating",
+            flush=True,
+        )
         finish_run(run_dir, data=data, device=device, evaluate_n=n_eval, seed=seed)
         runs.append(run_dir)
     report = write_report(runs, out / "report.html")

@@ -36,7 +36,9 @@ def make_grid(images: torch.Tensor, nrow: int | None = None, pad: int = 2) -> Im
     nrow = nrow or max(1, math.ceil(math.sqrt(n)))
     rows = math.ceil(n / nrow)
     fill = 255 if c == 3 else 0
-    canvas = torch.full((c, rows * (h + pad) + pad, nrow * (w + pad) + pad), fill, dtype=torch.uint8)
+    canvas = torch.full(
+        (c, rows * (h + pad) + pad, nrow * (w + pad) + pad), fill, dtype=torch.uint8
+    )
     for i in range(n):
         r, col = divmod(i, nrow)
         y, x = pad + r * (h + pad), pad + col * (w + pad)
@@ -64,8 +66,13 @@ def save_gif(frames: Sequence[Image.Image], path: str | Path, ms_per_frame: int 
     frames = [f.convert("RGB") for f in frames]
     loop = frames + frames[-2:0:-1]
     return atomic_save(
-        loop[0], path, format="GIF", save_all=True, append_images=loop[1:],
-        duration=ms_per_frame, loop=0,
+        loop[0],
+        path,
+        format="GIF",
+        save_all=True,
+        append_images=loop[1:],
+        duration=ms_per_frame,
+        loop=0,
     )
 
 

@@ -31,8 +31,13 @@ def test_round_trip_restores_weights_buffers_optimizer_and_extras(tmp_path):
     net = _net()
     opt = _trained(net)
     rng = torch.Generator().manual_seed(5)
-    save_checkpoint(tmp_path / "last", {"model.net": net}, {"net": opt},
-                    {"rng": rng.get_state()}, {"step": 3, "epoch": 1})
+    save_checkpoint(
+        tmp_path / "last",
+        {"model.net": net},
+        {"net": opt},
+        {"rng": rng.get_state()},
+        {"step": 3, "epoch": 1},
+    )
 
     tensors, doc = load_checkpoint(tmp_path / "last.json")
     fresh = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Linear(8, 2))

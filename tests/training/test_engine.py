@@ -18,8 +18,13 @@ def tiny(family, data, out, **kw):
     base = {
         "data": {"path": str(data), "image_size": 16, "holdout": 0.2},
         "model": {"latent_dim": 8, "width": 8, "max_width": 16},
-        "out": str(out), "epochs": 2, "batch_size": 6, "device": "cpu",
-        "sample_every": 1, "eval_every": 1, "checkpoint_every": 1,
+        "out": str(out),
+        "epochs": 2,
+        "batch_size": 6,
+        "device": "cpu",
+        "sample_every": 1,
+        "eval_every": 1,
+        "checkpoint_every": 1,
     }
     return C.preset(family, "quick", **C._deep_update(base, kw))
 
@@ -32,21 +37,36 @@ def weights(run_dir):
 @pytest.mark.parametrize("family", ["ae", "vae", "gan"])
 def test_training_writes_the_run_folder(family, kaggle_dir, tmp_path):
     out = engine.train(tiny(family, kaggle_dir, tmp_path / family), quiet=True)
-    for name in ["config.json", "stats.jsonl", "log.txt", "reals.png", "loss.png", "health.png",
-                 "progress/epoch00001.png", "progress/epoch00002.png",
-                 "checkpoints/last.json", "checkpoints/last.safetensors", "checkpoints/best.json"]:
+    for name in [
+        "config.json",
+        "stats.jsonl",
+        "log.txt",
+        "reals.png",
+        "loss.png",
+        "health.png",
+        "progress/epoch00001.png",
+        "progress/epoch00002.png",
+        "checkpoints/last.json",
+        "checkpoints/last.safetensors",
+        "checkpoints/best.json",
+    ]:
         assert (out / name).is_file(), name
     rows = [json.loads(line) for line in (out / "stats.jsonl").read_text().splitlines()]
     train_rows = [r for r in rows if r["kind"] == "train"]
     assert [r["epoch"] for r in train_rows] == [1, 2]
-    assert all(r["images_per_sec"] > 0 and torch.isfinite(torch.tensor(r["loss" if family != "gan" else "loss_g"]))
-               for r in train_rows)
+    assert all(
+        r["images_per_sec"] > 0
+        and torch.isfinite(torch.tensor(r["loss" if family != "gan" else "loss_g"]))
+        for r in train_rows
+    )
     assert any("swd_mean" in r for r in rows if r["kind"] == "eval")
     if family == "gan":
         assert all(-1 <= r["d_real_sign"] <= 1 for r in train_rows)
     saved = json.loads((out / "config.json").read_text())
     assert saved["config"]["data"]["image_size"] == 16
-    assert saved["data"]["n_train"] + len(saved["data"]["holdout_names"]) == saved["data"]["n_images"]
+    assert (
+        saved["data"]["n_train"] + len(saved["data"]["holdout_names"]) == saved["data"]["n_images"]
+    )
 
 
 @pytest.mark.parametrize("family", ["ae", "vae", "gan"])
@@ -67,7 +87,9 @@ def test_other_seed_gives_other_weights(kaggle_dir, tmp_path):
 
 
 @pytest.mark.parametrize("family", ["ae", "vae", "gan"])
-def test_interrupt_then_resume_matches_an_uninterrupted_run(family, kaggle_dir, tmp_path, monkeypatch):
+def test_interrupt_then_resume_matches_an_uninterrupted_run(
+    family, kaggle_dir, tmp_path, monkeypatch
+):
     straight = engine.train(tiny(family, kaggle_dir, tmp_path / "straight", epochs=2), quiet=True)
 
     spec = steps.FAMILY_SPECS[family]
@@ -79,11 +101,13 @@ def test_interrupt_then_resume_matches_an_uninterrupted_run(family, kaggle_dir, 
             os.kill(os.getpid(), signal.SIGINT)
         return spec.step(ctx, x, y)
 
-    monkeypatch.setitem(steps.FAMILY_SPECS, family, steps.FamilySpec(spec.optimized, spec.averaged, interrupting))
+    monkeypatch.setitem(
+        steps.FAMILY_SPECS, family, steps.FamilySpec(spec.optimized, spec.averaged, interrupting)
+    )
     cfg = tiny(family, kaggle_dir, tmp_path / "resumed", epochs=2)
     with pytest.raises(KeyboardInterrupt, match="--resume"):
         engine.train(cfg, quiet=True)
-    tensors, state = weights(tmp_path / "resumed")
+    _, state = weights(tmp_path / "resumed")
     assert (state["step"], state["epoch"], state["batch"]) == (2, 0, 2)
     load_run(tmp_path / "resumed")  # an interrupted run is loadable
 
@@ -107,7 +131,9 @@ def test_nan_loss_stops_cleanly_and_keeps_last_good_checkpoint(kaggle_dir, tmp_p
             stats["loss"] = torch.tensor(float("nan"))
         return stats
 
-    monkeypatch.setitem(steps.FAMILY_SPECS, "ae", steps.FamilySpec(spec.optimized, spec.averaged, poisoned))
+    monkeypatch.setitem(
+        steps.FAMILY_SPECS, "ae", steps.FamilySpec(spec.optimized, spec.averaged, poisoned)
+    )
     with pytest.raises(TrainingError, match="nan at step 4"):
         engine.train(tiny("ae", kaggle_dir, tmp_path / "run", epochs=3), quiet=True)
     _, state = weights(tmp_path / "run")
@@ -116,7 +142,9 @@ def test_nan_loss_stops_cleanly_and_keeps_last_good_checkpoint(kaggle_dir, tmp_p
 
 
 def test_minutes_budget_stops_early_with_a_checkpoint(kaggle_dir, tmp_path):
-    out = engine.train(tiny("ae", kaggle_dir, tmp_path / "run", epochs=1000, minutes=0.0005), quiet=True)
+    out = engine.train(
+        tiny("ae", kaggle_dir, tmp_path / "run", epochs=1000, minutes=0.0005), quiet=True
+    )
     _, state = weights(out)
     assert 1 <= state["step"] < 1000
     assert "time budget" in (out / "log.txt").read_text()

@@ -2,15 +2,14 @@
 
 Space: pixel L2 on RGB in [0, 1] after an antialiased resize to 32×32 (3072-d), against
 the training images *and their horizontal mirrors* (training flips them, so a memorised
-sample may come out mirrored). Each sample's distance is divided by the typical
-real-to-real distance: the median, over training images, of the distance to the nearest
-*other* training image (or its mirror). A ratio below `threshold` (0.5 by default) marks
-a near-copy. Calibration on the 809 Pokémon sprites at 64 px (728 train / 81 holdout):
-training images passed off as samples score 0 (mirrored ones too), 2×-blurred training
-images ~0.25 and training images plus N(0, 20/255) noise ~0.38 (all flagged), while
-real holdout images have a median ratio of 0.91 and 2–5% fall below 0.5 (small sprites on
-white are close in pixel space) — `novelty_near_copy_fraction_holdout` reports that
-false-alarm baseline next to each run's number.
+sample may come out mirrored). Each sample's distance to its nearest training image j is
+divided by j's own gap: the distance from j to the nearest *other* training image (or its
+mirror). A ratio below `threshold` (0.5 by default) marks a near-copy: the sample is
+closer to j than any other real creature is. Normalising per training image (rather than
+by one global median) keeps blurry blobs near the many small sprites on white from being
+called copies, since small sprites also sit close to each other. Training images passed
+off as samples score 0 (mirrored ones too); `novelty_near_copy_fraction_holdout` applies
+the same test to real holdout images as the false-alarm baseline for each run.
 """
 
 from __future__ import annotations
@@ -22,7 +21,10 @@ import torch
 
 from pokegen.evaluation.images import resize, to_unit_float
 
-SPACE = "pixel L2, RGB [0,1] at 32x32, nearest over train images and their mirrors"
+SPACE = (
+    "pixel L2, RGB [0,1] at 32x32, nearest over train images and their mirrors, "
+    "relative to that image's own nearest-neighbour gap"
+)
 DEFAULT_THRESHOLD = 0.5
 
 
@@ -33,8 +35,8 @@ class NoveltyResult:
     nearest_index: torch.Tensor  # [M] long: index into the training images
     nearest_mirrored: torch.Tensor  # [M] bool: the match was the mirrored training image
     distance: torch.Tensor  # [M] float64
-    ratio: torch.Tensor  # [M] distance / typical_distance
-    typical_distance: float  # median real-to-real nearest-neighbour distance
+    ratio: torch.Tensor  # [M] distance / the matched training image's own gap
+    typical_distance: float  # median real-to-real nearest-neighbour distance (context)
     threshold: float
     space: str = SPACE
 
@@ -95,11 +97,12 @@ def novelty(
     real_gap, _ = _nearest(refs[:n], refs, exclude_self=True)
     typical = float(real_gap.median())
     dist, col = _nearest(embed(samples).double(), refs, exclude_self=False)
+    gap = real_gap.clamp_min(1e-12)[col % n]  # the matched training image's own gap
     return NoveltyResult(
         nearest_index=col % n,
         nearest_mirrored=col >= n,
         distance=dist,
-        ratio=dist / max(typical, 1e-12),
+        ratio=dist / gap,
         typical_distance=typical,
         threshold=threshold,
         space=SPACE if feature_fn is None else "custom",

@@ -10,7 +10,9 @@ from pokegen.sampling import generate_images
 
 
 @torch.no_grad()
-def fit_latent_prior(cfg: TrainConfig, model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> None:
+def fit_latent_prior(
+    cfg: TrainConfig, model: nn.Module, images: torch.Tensor, labels: torch.Tensor
+) -> None:
     """Fit the AE's latent density (or a VAE's optional GMM) to the encoded training images."""
     if cfg.family == "gan" or (cfg.family == "vae" and cfg.model.prior != "gmm"):
         return
@@ -29,16 +31,27 @@ def fit_latent_prior(cfg: TrainConfig, model: nn.Module, images: torch.Tensor, l
 class HealthProbe:
     """Fixed latents and a fixed real subset, so numbers and grids compare across epochs."""
 
-    def __init__(self, cfg: TrainConfig, images: torch.Tensor, labels: torch.Tensor, device: torch.device,
-                 n_grid: int = 64, n_swd: int = 256):
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        device: torch.device,
+        n_grid: int = 64,
+        n_swd: int = 256,
+    ):
         self.cfg, self.device = cfg, device
-        pick = torch.randperm(len(images), generator=torch.Generator().manual_seed(cfg.seed))[:n_swd]
+        pick = torch.randperm(len(images), generator=torch.Generator().manual_seed(cfg.seed))[
+            :n_swd
+        ]
         self.reals = images[pick].cpu()
         self.n_grid, self.n_swd = n_grid, min(n_swd, len(images))
         self.grid_labels = self._labels(labels, n_grid)
         self.swd_labels = self._labels(labels, self.n_swd, pick)
 
-    def _labels(self, labels: torch.Tensor, n: int, pick: torch.Tensor | None = None) -> torch.Tensor | None:
+    def _labels(
+        self, labels: torch.Tensor, n: int, pick: torch.Tensor | None = None
+    ) -> torch.Tensor | None:
         if not self.cfg.model.conditional:
             return None
         if pick is not None:
@@ -48,14 +61,17 @@ class HealthProbe:
         return eye[torch.arange(n) // max(1, n // labels.shape[1]) % labels.shape[1]]
 
     def _generate(self, samplers: dict[str, nn.Module], n: int, seed: int, labels) -> torch.Tensor:
-        return generate_images(self.cfg.family, samplers, n, torch.Generator().manual_seed(seed),
-                               labels, self.device)
+        return generate_images(
+            self.cfg.family, samplers, n, torch.Generator().manual_seed(seed), labels, self.device
+        )
 
     def fixed_samples(self, samplers: dict[str, nn.Module]) -> torch.Tensor:
         """The same latents every time: grids show how one set of samples evolves."""
         return self._generate(samplers, self.n_grid, self.cfg.seed + 1, self.grid_labels)
 
-    def measure(self, samplers: dict[str, nn.Module], train_means: dict[str, float]) -> dict[str, float]:
+    def measure(
+        self, samplers: dict[str, nn.Module], train_means: dict[str, float]
+    ) -> dict[str, float]:
         """SWD of samples against the fixed real subset; the GAN's E[sign D(real)] from training."""
         from pokegen.evaluation.swd import swd
 

@@ -74,5 +74,7 @@ class RunDir:
             viz.plot_curves(train, keys, self.path / "loss.png", "training losses")
         evals = [r for r in rows if r.get("kind") == "eval"]
         if evals:
-            health = sorted({k for r in evals for k in r if k not in ("kind", "epoch", "step", "time")})
+            health = sorted(
+                {k for r in evals for k in r if k not in ("kind", "epoch", "step", "time")}
+            )
             viz.plot_curves(evals, health, self.path / "health.png", "training health")
