@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
 from torch import nn
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -17,6 +22,7 @@ class DistInfo:
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
+    owns_group: bool = False  # this process group was created here, so `cleanup` destroys it
 
     @property
     def is_main(self) -> bool:
@@ -32,21 +38,35 @@ def init_distributed(device_type: str) -> DistInfo:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return DistInfo()
-    info = DistInfo(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0")))
-    if not dist.is_initialized():
-        backend = "nccl" if device_type == "cuda" else "gloo"
-        if device_type == "cuda":
-            torch.cuda.set_device(info.local_rank)
-        dist.init_process_group(backend=backend)
-    return info
+    rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    if dist.is_initialized():  # the caller set the group up and will tear it down
+        return DistInfo(rank, world, local_rank)
+    if device_type == "cuda":  # one GPU per process: cuda:LOCAL_RANK
+        torch.cuda.set_device(local_rank)
+        dist.init_process_group("nccl", device_id=torch.device("cuda", local_rank))
+    else:
+        dist.init_process_group("gloo")
+    return DistInfo(rank, world, local_rank, owns_group=True)
 
 
 def wrap(module: nn.Module, info: DistInfo, device: torch.device) -> nn.Module:
     """DistributedDataParallel around `module` when the job has several processes."""
     if not info.enabled:
         return module
-    ids = [device.index if device.index is not None else info.local_rank] if device.type == "cuda" else None
-    return nn.parallel.DistributedDataParallel(module, device_ids=ids, broadcast_buffers=False)
+    ids = (
+        [device.index if device.index is not None else info.local_rank]
+        if device.type == "cuda"
+        else None
+    )
+    ddp = nn.parallel.DistributedDataParallel
+    # Buffers (BatchNorm statistics, spectral-norm vectors, the fitted prior) stay per rank: no
+    # broadcast before every forward. torch 2.13 renamed the switch; older torch has the old name.
+    no_sync = "forward_sync_buffers" in inspect.signature(ddp).parameters
+    return ddp(
+        module,
+        device_ids=ids,
+        **{"forward_sync_buffers" if no_sync else "broadcast_buffers": False},
+    )
 
 
 def unwrap(module: nn.Module) -> nn.Module:
@@ -71,8 +91,43 @@ def barrier(info: DistInfo) -> None:
         dist.barrier()
 
 
+def in_turns(fn: Callable[[], T], info: DistInfo) -> T:
+    """Rank 0 runs `fn` first (it writes the data cache once), then each node's first process
+    (in case the cache is node-local), then every other process, which reads the cache."""
+    turn = 0 if info.is_main else 1 if info.local_rank == 0 else 2
+    result: Any = None
+    for t in range(3 if info.enabled else 1):
+        if t == turn:
+            result = fn()
+        barrier(info)
+    return result
+
+
+def broadcast_object(obj: T, info: DistInfo) -> T:
+    """Rank 0's value of `obj` on every rank, so decisions made on rank 0 alone stay collective."""
+    if not info.enabled:
+        return obj
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def max_weight_difference(modules: list[nn.Module], info: DistInfo) -> float:
+    """Largest |parameter − rank 0's parameter| over all ranks (0.0 for a single process)."""
+    params = [p.detach().float().flatten() for m in modules for p in m.parameters()]
+    if not info.enabled or not params:
+        return 0.0
+    mine = torch.cat(params)
+    reference = mine.clone()
+    dist.broadcast(reference, src=0)
+    diff = (mine - reference).abs().max().reshape(1)
+    dist.all_reduce(diff, op=dist.ReduceOp.MAX)
+    return float(diff)
+
+
 def cleanup(info: DistInfo) -> None:
-    if info.enabled and dist.is_initialized():
+    """Destroy a group `init_distributed` created, so a later run in this process can rejoin."""
+    if info.owns_group and dist.is_initialized():
         dist.destroy_process_group()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import signal
 import time
@@ -74,7 +75,9 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
     info = dist.init_distributed(device.type)
     if info.enabled and device.type == "cuda":
         device = torch.device("cuda", info.local_rank)
-    data = load_dataset(cfg.data)
+    out = Path(dist.broadcast_object(str(out), info))  # one folder even if ranks raced for runs/N
+    data_log = None if info.is_main else logging.Logger("pokegen", logging.ERROR)  # rank 0 reports
+    data = dist.in_turns(lambda: load_dataset(cfg.data, data_log), info)
     if cfg.model.conditional:
         if not data.label_names:
             raise TrainingError("--conditional needs labels (a CSV or class subfolders)")
@@ -94,6 +97,9 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
     with torch.random.fork_rng(devices=[]):  # seeded init without leaving global state behind
         torch.manual_seed(cfg.seed)
         models = build_models(cfg.model, cfg.data.image_size, cfg.data.channels).to(device)
+    channels_last = device.type == "cuda"  # NHWC convolutions suit tensor cores; CPU stays NCHW
+    if channels_last:
+        models = models.to(memory_format=torch.channels_last)
     ema = {k: make_ema(models[k]) for k in spec.averaged} if cfg.ema_decay > 0 else {}
     samplers = {k: ema.get(k, models[k]) for k in spec.averaged}  # what grids and samples use
     opts = {
@@ -117,6 +123,10 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
         else:  # a different process count reshards the data; restart mid-epoch at a clean epoch
             state["batch"] = 0
         run.log(f"resumed {out} at epoch {state['epoch']}, step {state['step']}")
+    if info.enabled:
+        run.log(f"distributed: {info.world_size} processes ({torch.distributed.get_backend()}, "
+                f"{device.type}), batch {cfg.batch_size} per process = global batch "
+                f"{cfg.batch_size * info.world_size}")
 
     amp = dist.amp_dtype(cfg.amp, device)
     scalers = {k: torch.amp.GradScaler("cuda") for k in opts} if amp == torch.float16 else {}
@@ -161,13 +171,20 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
             sums: dict[str, float] = {}
             t_epoch, n_seen, n_batches = time.time(), 0, 0
             for x, y in iterate_batches(images, labels, idx, cfg.batch_size, cfg.data.flip, generator):
+                if channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
                 ctx.step = state["step"]
                 stats = spec.step(ctx, x, y)
                 total = sum(v for k, v in stats.items() if k.startswith("loss"))
-                if not bool(torch.isfinite(total)):
+                # Every rank must stop at the same step, or the next collective hangs: agree on
+                # NaN, signals and the budget (one tiny all-reduce; nothing for a single process).
+                check = dist.all_reduce_mean({"loss": float(total), "caught": float(bool(caught)),
+                                              "late": float(time.time() - start > budget)}, info)
+                if not math.isfinite(check["loss"]):
                     raise TrainingError(
-                        f"loss became {float(total)} at step {state['step']} (epoch {state['epoch']});"
-                        f" stopped, last good checkpoint kept in {out / 'checkpoints'}; try a lower --lr"
+                        f"loss became {check['loss']} at step {state['step']} "
+                        f"(epoch {state['epoch']}); stopped, last good checkpoint kept in "
+                        f"{out / 'checkpoints'}; try a lower --lr"
                     )
                 for k, m in ema.items():
                     update_ema(m, models[k], cfg.ema_decay, state["step"])
@@ -181,8 +198,8 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
                 if state["step"] % 5 == 0:
                     rate = n_seen * info.world_size / max(time.time() - t_epoch, 1e-9)
                     bar.set_postfix({k: f"{float(v):.3g}" for k, v in stats.items()} | {"img/s": f"{rate:.0f}"})
-                if caught or time.time() - start > budget:
-                    stop_reason = "interrupted" if caught else "time budget reached"
+                if check["caught"] or check["late"]:
+                    stop_reason = "interrupted" if check["caught"] else "time budget reached"
                     break
             state["elapsed"] = time.time() - start
             if n_seen == 0 and stop_reason == "done":
@@ -195,10 +212,12 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
             run.append_stats({"kind": "train", "epoch": state["epoch"], "step": state["step"],
                               "time": round(state["elapsed"], 2), "images_per_sec": round(rate, 1), **means})
             epoch, last = state["epoch"], state["epoch"] >= cfg.epochs or stop_reason != "done"
-            if epoch % cfg.sample_every == 0 or last:
+            if (epoch % cfg.sample_every == 0 or last) and info.is_main:
                 progress_grid()
             if (epoch % cfg.eval_every == 0 or last) and stop_reason != "interrupted":
-                health = probe.measure(samplers, means)
+                # Rank 0 measures; every rank takes its numbers so all call checkpoint() alike.
+                health = probe.measure(samplers, means) if info.is_main else {}
+                health = dist.broadcast_object(health, info)
                 run.append_stats({"kind": "eval", "epoch": epoch, "step": state["step"],
                                   "time": round(time.time() - start, 2), **health})
                 if state["best_swd"] is None or health["swd_mean"] < state["best_swd"]:
@@ -208,12 +227,18 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
             if epoch % cfg.checkpoint_every == 0 or last:
                 checkpoint("last")
     bar.close()
+    if info.enabled:  # DDP keeps replicas bitwise equal; any difference is a bug, not noise
+        diff = dist.max_weight_difference([*models.values(), *ema.values()], info)
+        if diff > 1e-5:
+            raise TrainingError(f"weights differ across ranks by up to {diff:.3g}; a rank diverged")
+        run.log(f"ranks in sync: {info.world_size} processes, max |Δweight| = {diff:.3g}")
     run.plot()
     message = {"done": "finished", "time budget reached": "stopped: time budget reached",
                "interrupted": "interrupted"}[stop_reason]
     run.log(f"{message} at epoch {state['epoch']}, step {state['step']} "
             f"({state['elapsed'] / 60:.1f} min); checkpoint: {out / 'checkpoints' / 'last.json'}")
     dist.barrier(info)
+    dist.cleanup(info)
     if stop_reason == "interrupted":
         raise KeyboardInterrupt(f"interrupted; resume with: pokegen train {cfg.family} --out {out} --resume")
     return out
