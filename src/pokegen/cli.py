@@ -140,14 +140,16 @@ def reconstruct(run, n, out, data, device) -> None:
 @click.option("--steps", type=click.IntRange(2, 64), default=10, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Default: RUN.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--between", nargs=2, type=str, default=None, metavar="TYPE_A TYPE_B",
+              help="Conditional runs: fixed latents, label walked from type A to type B.")
 @DATA
 @DEVICE
 @_friendly
-def interpolate(run, rows, steps, out, seed, data, device) -> None:
-    """A latent-walk grid and animated GIF."""
+def interpolate(run, rows, steps, out, seed, between, data, device) -> None:
+    """A latent-walk grid and animated GIF (or a walk between two types with --between)."""
     from pokegen.sampling import interpolate as walk
 
-    click.echo(f"wrote {walk(run, out, rows, steps, seed, data, device)}")
+    click.echo(f"wrote {walk(run, out, rows, steps, seed, data, device, between=between)}")
 
 
 @main.command()

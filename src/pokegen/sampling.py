@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -94,6 +95,14 @@ def load_run(run_dir: str | Path, device: str = "cpu", checkpoint: str = "last")
     return Run(path, cfg, models.to(dev).eval(), dev, doc.get("data", {}))
 
 
+def type_index(run: Run, name: str) -> int:
+    """Index of a type (any case) in the run's vocabulary; an unknown name lists the valid ones."""
+    match = [i for i, known in enumerate(run.label_names) if known.lower() == name.lower()]
+    if not match:
+        raise RunError(f"unknown type {name!r}; valid types: {', '.join(run.label_names)}")
+    return match[0]
+
+
 def labels_for(run: Run, n: int, type1: str | None, type2: str | None = None) -> torch.Tensor | None:
     """Multi-hot labels for a conditional run's `--type/--type2`; an unknown name lists valid ones."""
     if not run.cfg.model.conditional:
@@ -106,13 +115,35 @@ def labels_for(run: Run, n: int, type1: str | None, type2: str | None = None) ->
         y[torch.arange(n), torch.arange(n) % len(names)] = 1
         return y
     for t in (type1, type2):
-        if t is None:
-            continue
-        match = [i for i, name in enumerate(names) if name.lower() == t.lower()]
-        if not match:
-            raise RunError(f"unknown type {t!r}; valid types: {', '.join(names)}")
-        y[:, match[0]] = 1
+        if t is not None:
+            y[:, type_index(run, t)] = 1
     return y
+
+
+@torch.no_grad()
+def type_walk(
+    run: Run, type_a: str, type_b: str, rows: int, steps: int, seed: int = 0
+) -> list[torch.Tensor]:
+    """Frames [rows, C, S, S] of a label walk from one-hot A to one-hot B, one latent per row."""
+    if not run.cfg.model.conditional:
+        raise RunError(
+            f"{run.path} was not trained with --conditional; --between needs a conditional run"
+        )
+    ia, ib = type_index(run, type_a), type_index(run, type_b)
+    g = torch.Generator().manual_seed(seed)
+    if run.family == "gan":
+        decode = run.models["generator"]
+        z = torch.randn(rows, decode.latent_dim, generator=g)  # [rows, L]
+    else:
+        net = run.models[run.family]
+        decode, z = net.decode, net.prior.sample(rows, g)
+    frames = []
+    for t in torch.linspace(0, 1, steps).tolist():
+        y = torch.zeros(rows, len(run.label_names))  # [rows, K]: (1 - t)·A + t·B
+        y[:, ia] += 1 - t
+        y[:, ib] += t
+        frames.append(decode(z.to(run.device), y.to(run.device)).float().cpu())
+    return frames
 
 
 def generate(run: Run, n: int, seed: int = 0, labels: torch.Tensor | None = None) -> torch.Tensor:
@@ -171,11 +202,18 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
 
 @torch.no_grad()
 def interpolate(run_dir: str | Path, out: str | Path | None = None, rows: int = 6, steps: int = 10,
-                seed: int = 0, data: str | None = None, device: str = "cpu") -> Path:
+                seed: int = 0, data: str | None = None, device: str = "cpu",
+                between: tuple[str, str] | None = None) -> Path:
     """A latent-walk grid (rows × steps) and a GIF: GANs walk between random latents, AE/VAE
-    between the codes of two holdout images."""
+    between the codes of two holdout images. `between=(A, B)` (conditional runs) keeps each
+    row's latent fixed and walks the label from type A to type B instead, into
+    interpolation_A_to_B.{png,gif}."""
     run = load_run(run_dir, device)
     out = Path(out) if out else run.path
+    if between is not None:
+        frames = type_walk(run, *between, rows, steps, seed)
+        a, b = (run.label_names[type_index(run, t)] for t in between)  # as the run spells them
+        return _save_walk(frames, rows, steps, out, f"interpolation_{_slug(a)}_to_{_slug(b)}")
     g = torch.Generator().manual_seed(seed)
     y = labels_for(run, rows, None) if run.cfg.model.conditional else None
     if run.family == "gan":
@@ -198,11 +236,21 @@ def interpolate(run_dir: str | Path, out: str | Path | None = None, rows: int = 
     for t in torch.linspace(0, 1, steps).tolist():
         z = slerp(a, b, t) if spherical else (1 - t) * a + t * b
         frames.append(decode(z.to(run.device), yd).float().cpu())
+    return _save_walk(frames, rows, steps, out, "interpolation")
+
+
+def _slug(name: str) -> str:
+    """A type name made safe for a file name."""
+    return re.sub(r"[^\w.-]+", "_", name).strip("._") or "type"
+
+
+def _save_walk(frames: list[torch.Tensor], rows: int, steps: int, out: Path, stem: str) -> Path:
+    """STEM.png (one walk per row) and STEM.gif (all rows, frame by frame); returns the GIF."""
     walk = torch.stack(frames, dim=1).flatten(0, 1)  # [rows·steps, C, S, S], one walk per row
-    viz.save_grid(walk, out / "interpolation.png", nrow=steps)
-    viz.save_gif([viz.make_grid(f, nrow=int(math.ceil(math.sqrt(rows)))) for f in frames],
-                 out / "interpolation.gif")
-    return out / "interpolation.gif"
+    viz.save_grid(walk, out / f"{stem}.png", nrow=steps)
+    viz.save_gif([viz.make_grid(f, nrow=math.ceil(math.sqrt(rows))) for f in frames],
+                 out / f"{stem}.gif")
+    return out / f"{stem}.gif"
 
 
 @torch.no_grad()

@@ -125,12 +125,13 @@ def _batched(fn, x: torch.Tensor, labels: torch.Tensor | None, batch: int = 64) 
     return torch.cat(outs)
 
 
-def _json_ready(metrics: dict) -> dict:
-    """Non-finite floats become null so metrics.json stays strict JSON."""
-    return {
-        k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-        for k, v in metrics.items()
-    }
+def _json_ready(value):
+    """Non-finite floats become null (in nested sections too) so metrics.json stays strict JSON."""
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(v) for v in value]
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def evaluate_run(
@@ -140,8 +141,13 @@ def evaluate_run(
     inception_weights: str | None = None,
     device: str = "auto",
     seed: int = 0,
+    per_type: int | None = None,
 ) -> dict:
-    """Compute a run's metrics, write RUN/metrics.json and RUN/novelty.png; print nothing."""
+    """Compute a run's metrics, write RUN/metrics.json and RUN/novelty.png; print nothing.
+
+    Conditional runs also get a "conditional" section (type classifier accuracy and per-type
+    SWD of `per_type` samples per type, default max(16, n / K)) and RUN/types.png.
+    """
     from pokegen.evaluation.inception import load_inception
     from pokegen.sampling import generate, load_run, negative_elbo_bpd, reconstruct
 
@@ -179,6 +185,12 @@ def evaluate_run(
         dev,
     )
     metrics = {"run": run_dir.name, **_json_ready(metrics)}
+    if conditional:
+        from pokegen.evaluation.conditional import evaluate_conditional
+
+        count = per_type or max(16, n // max(1, len(run.label_names)))
+        section = evaluate_conditional(run, ds, train_idx, holdout_idx, count, seed)
+        metrics["conditional"] = _json_ready(section)
     save_novelty_sheet(result, samples, real_train, run_dir / "novelty.png")
     tmp = run_dir / ".metrics.json.tmp"
     tmp.write_text(json.dumps(metrics, indent=2) + "\n")
@@ -186,17 +198,20 @@ def evaluate_run(
     return metrics
 
 
+def _cell(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else "n/a" if value is None else str(value)
+
+
 def format_table(metrics: dict) -> str:
     """A two-column text table of a metrics dict, with ↓/↑/→1 marking which way is better."""
     arrows = {"lower": "↓", "higher": "↑", "one": "→1"}
     rows = []
     for key, value in metrics.items():
-        if isinstance(value, float):
-            text = f"{value:.4g}"
-        elif value is None:
-            text = "n/a"
-        else:
-            text = str(value)
-        rows.append((f"{key} {arrows.get(direction(key) or '', '')}".rstrip(), text))
+        if key == "conditional" and isinstance(value, dict):
+            from pokegen.evaluation.conditional import summary_rows
+
+            rows += [(label, _cell(v)) for label, v in summary_rows(value)]
+            continue
+        rows.append((f"{key} {arrows.get(direction(key) or '', '')}".rstrip(), _cell(value)))
     width = max((len(k) for k, _ in rows), default=0)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)

@@ -33,7 +33,7 @@ _CONFIG_KEYS = [  # (label, section, key, families it matters for)
     ("seed", None, "seed", "ae vae gan"),
 ]
 _SPACE_DEPENDENT = {"precision", "recall", "density", "coverage", "diversity_ratio"}
-_HIDDEN = {"run", "family"}
+_HIDDEN = {"run", "family", "conditional"}  # "conditional" has its own section
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d1d1f;
 background:#fafafa}main{max-width:1400px;margin:0 auto;padding:24px}h1{font-size:1.5rem}
@@ -165,6 +165,58 @@ def _metrics_table(metrics: list[dict], names: list[str]) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
+def _per_type(section: dict | None) -> str:
+    """A conditional run's per-type table: accuracy of samples vs real holdout, per-type SWD."""
+    if not section:
+        return '<span class="na">not a conditional run</span>'
+    titles = ("type", "samples ↑", "real holdout", "SWD ↓", "SWD mixed")
+    head = "<tr>" + "".join(f"<th>{t}</th>" for t in titles) + "</tr>"
+    rows = "".join(
+        f"<tr><td>{html.escape(str(r.get('type')))}</td>"
+        + "".join(
+            f'<td class="num">{_fmt(r.get(k))}</td>'
+            for k in ("sample_accuracy", "real_holdout_accuracy", "swd", "swd_mixed")
+        )
+        + "</tr>"
+        for r in section.get("per_type", [])
+    )
+    return f"<table>{head}{rows}</table>"
+
+
+def _conditional_table(metrics: list[dict], names: list[str]) -> str:
+    """Headline numbers of the conditional runs, best per row highlighted."""
+    from pokegen.evaluation.conditional import summary_rows
+
+    picked = [
+        (m["conditional"], n)
+        for m, n in zip(metrics, names, strict=True)
+        if isinstance(m.get("conditional"), dict)
+    ]
+    if not picked:
+        return ""
+    table = [summary_rows(c) for c, _ in picked]
+    rows = []
+    for i, (label, _) in enumerate(table[0]):
+        values = [t[i][1] for t in table]
+        how = "higher" if label.endswith("↑") else "lower" if label.endswith("↓") else None
+        best = _best(values, how)
+        cells = "".join(
+            f'<td class="num{" best" if j in best else ""}">{_fmt(v)}</td>'
+            for j, v in enumerate(values)
+        )
+        rows.append(f'<tr><th class="row">{html.escape(label)}</th>{cells}</tr>')
+    head = "".join(f"<th>{html.escape(n)}</th>" for _, n in picked)
+    imbalance = "; ".join(sorted({str(c.get("imbalance", "not recorded")) for c, _ in picked}))
+    return (
+        "<h2>Conditional generation: does each type look like its type?</h2>"
+        '<p class="note">A small CNN trained on the real training images predicts the type; '
+        "accuracy = fraction of images whose top prediction is the conditioned type (for real "
+        "holdout images: the type they have). Per-type SWD compares each type's samples with the "
+        f"real images of that type. Label imbalance in training: {html.escape(imbalance)}.</p>"
+        f'<table><thead><tr><th class="row">metric</th>{head}</tr></thead>{"".join(rows)}</table>'
+    )
+
+
 def _family(run: Path) -> str:
     return str(_read_json(run / "config.json").get("config", {}).get("model", {}).get("family", ""))
 
@@ -184,6 +236,12 @@ def write_report(run_dirs: list[str | Path], out: str | Path) -> Path:
         ("novelty: closest sample | nearest training image", lambda r: _novelty(r)),
         ("training time", lambda r: _duration(_last_stats(r / "stats.jsonl").get("time"))),
     ]
+    conditional = {r: m.get("conditional") for r, m in zip(runs, metrics, strict=True)}
+    if any(conditional.values()) or any((r / "types.png").is_file() for r in runs):
+        sections[1:1] = [
+            ("samples per type", lambda r: _image(r / "types.png", "one row of samples per type")),
+            ("type accuracy per type", lambda r: _per_type(conditional[r])),
+        ]
     head = "".join(
         f'<th><span class="family">{html.escape(f or "?")}</span> {html.escape(r.name)}</th>'
         for r, f in zip(runs, families, strict=True)
@@ -203,6 +261,7 @@ def write_report(run_dirs: list[str | Path], out: str | Path) -> Path:
 <h2>Metrics</h2><p class="note">Best value per row highlighted (↓ lower is better, ↑ higher,
 →1 closest to 1). Generation metrics compare samples with the training images; reconstruction
 and likelihood use the holdout images.</p>{_metrics_table(metrics, names)}
+{_conditional_table(metrics, names)}
 </main></body></html>
 """
     out = Path(out)
