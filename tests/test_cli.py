@@ -167,3 +167,12 @@ def test_api_does_what_the_cli_does_in_three_lines(kaggle_dir, tmp_path):
     )
     run_dir = pokegen.train(cfg, quiet=True)
     assert len(list(pokegen.sample(run_dir, n=3).glob("0*.png"))) == 3
+
+
+def test_minutes_zero_removes_the_presets_time_budget():
+    default = json.loads(invoke("train", "gan", "--dry-run").output)
+    assert default["minutes"] == 8.0
+    unlimited = json.loads(
+        invoke("train", "gan", "--dry-run", "--minutes", "0", "--epochs", "50").output
+    )
+    assert unlimited["minutes"] is None and unlimited["epochs"] == 50

@@ -12,10 +12,16 @@ import click
 from pokegen import config as C
 from pokegen.errors import PokegenError
 
-DATA = click.option("--data", "data", type=str, default=None,
-                    help="Image folder or Kaggle-layout dataset (default: $POKEGEN_DATA, else kagglehub).")
-DEVICE = click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto",
-                      show_default=True)
+DATA = click.option(
+    "--data",
+    "data",
+    type=str,
+    default=None,
+    help="Image folder or Kaggle-layout dataset (default: $POKEGEN_DATA, else kagglehub).",
+)
+DEVICE = click.option(
+    "--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True
+)
 
 
 def _friendly(fn):
@@ -45,18 +51,28 @@ def main() -> None:
 @main.command()
 @click.argument("path", required=False)
 @click.option("--image-size", type=int, default=C.DataConfig.image_size, show_default=True)
-@click.option("--background", type=click.Choice(C.BACKGROUNDS), default=C.DataConfig.background,
-              show_default=True)
-@click.option("--crop/--no-crop", default=C.DataConfig.crop, show_default=True,
-              help="Crop each image to its content before resizing.")
+@click.option(
+    "--background",
+    type=click.Choice(C.BACKGROUNDS),
+    default=C.DataConfig.background,
+    show_default=True,
+)
+@click.option(
+    "--crop/--no-crop",
+    default=C.DataConfig.crop,
+    show_default=True,
+    help="Crop each image to its content before resizing.",
+)
 @click.option("--out", type=click.Path(), default="data-report", show_default=True)
 @_friendly
 def data(path, image_size, background, crop, out) -> None:
     """Summarise a dataset and write a contact sheet and a type histogram."""
     from pokegen.data import inspect_data
 
-    cfg = C.merge(C.DataConfig(), {"path": path, "image_size": image_size, "background": background,
-                                   "crop": crop})
+    cfg = C.merge(
+        C.DataConfig(),
+        {"path": path, "image_size": image_size, "background": background, "crop": crop},
+    )
     C.validate(C.TrainConfig(data=cfg))
     click.echo(inspect_data(cfg, Path(out)))
 
@@ -70,13 +86,19 @@ def data(path, image_size, background, crop, out) -> None:
 @click.option("--latent-dim", type=int)
 @click.option("--width", type=int, help="Channels at full resolution.")
 @click.option("--epochs", type=int)
-@click.option("--minutes", type=float, help="Wall-clock budget; stops at epochs or minutes.")
+@click.option(
+    "--minutes",
+    type=click.FloatRange(min=0),
+    help="Wall-clock budget per run (0: none); stops at epochs or minutes.",
+)
 @click.option("--batch-size", type=int, help="Per process (global = batch size × processes).")
 @click.option("--lr", type=float)
 @click.option("--seed", type=int)
 @click.option("--background", type=click.Choice(C.BACKGROUNDS))
 @click.option("--crop/--no-crop", default=None)
-@click.option("--conditional", is_flag=True, default=None, help="Condition on labels (Type1/Type2).")
+@click.option(
+    "--conditional", is_flag=True, default=None, help="Condition on labels (Type1/Type2)."
+)
 @click.option("--label-column", type=str, help="CSV column to use as the label.")
 @DEVICE
 @click.option("--amp", is_flag=True, default=None, help="Mixed precision (CUDA).")
@@ -84,20 +106,51 @@ def data(path, image_size, background, crop, out) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the resolved config and exit.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_friendly
-def train(family, data, out, preset, image_size, latent_dim, width, epochs, minutes, batch_size, lr,
-          seed, background, crop, conditional, label_column, device, amp, resume, dry_run,
-          quiet) -> None:
+def train(
+    family,
+    data,
+    out,
+    preset,
+    image_size,
+    latent_dim,
+    width,
+    epochs,
+    minutes,
+    batch_size,
+    lr,
+    seed,
+    background,
+    crop,
+    conditional,
+    label_column,
+    device,
+    amp,
+    resume,
+    dry_run,
+    quiet,
+) -> None:
     """Train one family (ae, vae or gan) into a run folder."""
     from pokegen.training.engine import train as run_training
 
     given = lambda **kw: {k: v for k, v in kw.items() if v is not None}  # noqa: E731
-    cfg = C.validate(C.preset(
-        family, preset, out=out, device=device,
-        data=given(path=data, image_size=image_size, background=background, crop=crop,
-                   label_column=label_column),
-        model=given(latent_dim=latent_dim, width=width, conditional=conditional),
-        **given(epochs=epochs, minutes=minutes, batch_size=batch_size, lr=lr, seed=seed, amp=amp),
-    ))
+    cfg = C.validate(
+        C.preset(
+            family,
+            preset,
+            out=out,
+            device=device,
+            data=given(
+                path=data,
+                image_size=image_size,
+                background=background,
+                crop=crop,
+                label_column=label_column,
+            ),
+            model=given(latent_dim=latent_dim, width=width, conditional=conditional),
+            **given(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, amp=amp),
+            **({} if minutes is None else {"minutes": minutes or None}),
+        )
+    )
     if dry_run:
         click.echo(C.dumps(cfg))
         return
@@ -140,8 +193,14 @@ def reconstruct(run, n, out, data, device) -> None:
 @click.option("--steps", type=click.IntRange(2, 64), default=10, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Default: RUN.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--between", nargs=2, type=str, default=None, metavar="TYPE_A TYPE_B",
-              help="Conditional runs: fixed latents, label walked from type A to type B.")
+@click.option(
+    "--between",
+    nargs=2,
+    type=str,
+    default=None,
+    metavar="TYPE_A TYPE_B",
+    help="Conditional runs: fixed latents, label walked from type A to type B.",
+)
 @DATA
 @DEVICE
 @_friendly
@@ -156,8 +215,12 @@ def interpolate(run, rows, steps, out, seed, between, data, device) -> None:
 @click.argument("run", type=click.Path(exists=True, file_okay=False))
 @click.option("--n", type=click.IntRange(16, 100_000), default=1000, show_default=True)
 @DATA
-@click.option("--inception-weights", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Local Inception-V3 FID weights (else downloaded once; offline: FID skipped).")
+@click.option(
+    "--inception-weights",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Local Inception-V3 FID weights (else downloaded once; offline: FID skipped).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @DEVICE
 @_friendly
@@ -183,8 +246,13 @@ def report(runs, out) -> None:
 @DATA
 @click.option("--out", type=click.Path(file_okay=False), default="output", show_default=True)
 @click.option("--preset", type=click.Choice(C.PRESETS), default="default", show_default=True)
-@click.option("--family", "families", type=click.Choice(C.FAMILIES), multiple=True,
-              help="Only these families (repeatable; default: all three).")
+@click.option(
+    "--family",
+    "families",
+    type=click.Choice(C.FAMILIES),
+    multiple=True,
+    help="Only these families (repeatable; default: all three).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @DEVICE
 @click.option("--quiet", is_flag=True, help="No progress bars.")

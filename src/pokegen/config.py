@@ -104,7 +104,7 @@ def _preset_overrides(family: str, preset: str) -> dict[str, Any]:
         "eval_every": 3 if quick else 10,
         "checkpoint_every": 3 if quick else 25,
     }
-    budget = {"epochs": 6, "minutes": 1.0} if quick else {"epochs": 150}
+    budget = {"epochs": 6, "minutes": 1.0} if quick else {"epochs": 10_000, "minutes": 8.0}
     if family == "gan":
         return {
             "model": {"arch": "fastgan", "width": 32},

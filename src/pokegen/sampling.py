@@ -103,11 +103,15 @@ def type_index(run: Run, name: str) -> int:
     return match[0]
 
 
-def labels_for(run: Run, n: int, type1: str | None, type2: str | None = None) -> torch.Tensor | None:
-    """Multi-hot labels for a conditional run's `--type/--type2`; an unknown name lists valid ones."""
+def labels_for(
+    run: Run, n: int, type1: str | None, type2: str | None = None
+) -> torch.Tensor | None:
+    """Multi-hot labels for `--type/--type2`; an unknown name lists the valid ones."""
     if not run.cfg.model.conditional:
         if type1 or type2:
-            raise RunError(f"{run.path} was not trained with --conditional; --type needs a conditional run")
+            raise RunError(
+                f"{run.path} was not trained with --conditional; --type needs a conditional run"
+            )
         return None
     names = run.label_names
     y = torch.zeros(n, len(names))
@@ -148,11 +152,20 @@ def type_walk(
 
 def generate(run: Run, n: int, seed: int = 0, labels: torch.Tensor | None = None) -> torch.Tensor:
     """n new images [n, C, S, S] in [-1, 1], the same for the same seed."""
-    return generate_images(run.family, run.models, n, torch.Generator().manual_seed(seed), labels, run.device)
+    return generate_images(
+        run.family, run.models, n, torch.Generator().manual_seed(seed), labels, run.device
+    )
 
 
-def sample(run_dir: str | Path, n: int = 64, out: str | Path | None = None, seed: int = 0,
-           type1: str | None = None, type2: str | None = None, device: str = "cpu") -> Path:
+def sample(
+    run_dir: str | Path,
+    n: int = 64,
+    out: str | Path | None = None,
+    seed: int = 0,
+    type1: str | None = None,
+    type2: str | None = None,
+    device: str = "cpu",
+) -> Path:
     """Write n numbered PNGs and grid.png into `out` (default RUN/samples)."""
     run = load_run(run_dir, device)
     out = Path(out) if out is not None else run.path / "samples"
@@ -183,8 +196,13 @@ def _holdout(run: Run, n: int, data_path: str | None = None) -> tuple[torch.Tens
     return data.images[pick].float() / 127.5 - 1, data.labels[pick]
 
 
-def write_reconstructions(run_dir: str | Path, out: str | Path | None = None, n: int = 16,
-                          data: str | None = None, device: str = "cpu") -> Path:
+def write_reconstructions(
+    run_dir: str | Path,
+    out: str | Path | None = None,
+    n: int = 16,
+    data: str | None = None,
+    device: str = "cpu",
+) -> Path:
     """Holdout originals (odd columns) beside their reconstructions (even columns)."""
     run = load_run(run_dir, device)
     x, y = _holdout(run, n, data)
@@ -195,15 +213,24 @@ def write_reconstructions(run_dir: str | Path, out: str | Path | None = None, n:
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
     """Spherical interpolation, which keeps Gaussian latents at a typical norm."""
-    omega = torch.acos((a / a.norm(dim=-1, keepdim=True) * b / b.norm(dim=-1, keepdim=True)).sum(-1).clamp(-1, 1))
+    omega = torch.acos(
+        (a / a.norm(dim=-1, keepdim=True) * b / b.norm(dim=-1, keepdim=True)).sum(-1).clamp(-1, 1)
+    )
     so = torch.sin(omega).clamp_min(1e-6)[..., None]
     return torch.sin((1 - t) * omega)[..., None] / so * a + torch.sin(t * omega)[..., None] / so * b
 
 
 @torch.no_grad()
-def interpolate(run_dir: str | Path, out: str | Path | None = None, rows: int = 6, steps: int = 10,
-                seed: int = 0, data: str | None = None, device: str = "cpu",
-                between: tuple[str, str] | None = None) -> Path:
+def interpolate(
+    run_dir: str | Path,
+    out: str | Path | None = None,
+    rows: int = 6,
+    steps: int = 10,
+    seed: int = 0,
+    data: str | None = None,
+    device: str = "cpu",
+    between: tuple[str, str] | None = None,
+) -> Path:
     """A latent-walk grid (rows × steps) and a GIF: GANs walk between random latents, AE/VAE
     between the codes of two holdout images. `between=(A, B)` (conditional runs) keeps each
     row's latent fixed and walks the label from type A to type B instead, into
@@ -224,7 +251,9 @@ def interpolate(run_dir: str | Path, out: str | Path | None = None, rows: int = 
     else:
         net = run.models[run.family]
         x, _ = _holdout(run, 2 * rows, data)
-        codes = net.encode(x.to(run.device), None if y is None else torch.cat([y, y]).to(run.device))
+        codes = net.encode(
+            x.to(run.device), None if y is None else torch.cat([y, y]).to(run.device)
+        )
         codes = (codes[0] if isinstance(codes, tuple) else codes).cpu()
         if len(codes) < 2 * rows:  # too few holdout images: pair them with prior draws
             codes = torch.cat([codes, net.prior.sample(2 * rows - len(codes), g).cpu()])
@@ -248,13 +277,16 @@ def _save_walk(frames: list[torch.Tensor], rows: int, steps: int, out: Path, ste
     """STEM.png (one walk per row) and STEM.gif (all rows, frame by frame); returns the GIF."""
     walk = torch.stack(frames, dim=1).flatten(0, 1)  # [rows·steps, C, S, S], one walk per row
     viz.save_grid(walk, out / f"{stem}.png", nrow=steps)
-    viz.save_gif([viz.make_grid(f, nrow=math.ceil(math.sqrt(rows))) for f in frames],
-                 out / f"{stem}.gif")
+    viz.save_gif(
+        [viz.make_grid(f, nrow=math.ceil(math.sqrt(rows))) for f in frames], out / f"{stem}.gif"
+    )
     return out / f"{stem}.gif"
 
 
 @torch.no_grad()
-def negative_elbo_bpd(run: Run, x: torch.Tensor, labels: torch.Tensor | None = None, seed: int = 0) -> torch.Tensor:
+def negative_elbo_bpd(
+    run: Run, x: torch.Tensor, labels: torch.Tensor | None = None, seed: int = 0
+) -> torch.Tensor:
     """Holdout negative ELBO of a VAE in bits per dimension [B] (one posterior sample)."""
     from pokegen.training import losses
 
@@ -265,6 +297,8 @@ def negative_elbo_bpd(run: Run, x: torch.Tensor, labels: torch.Tensor | None = N
     mu, logvar = net.encode(x.to(run.device), y)
     eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(seed)).to(run.device)
     x_mean = net.decode(mu + (0.5 * logvar).exp() * eps, y)
-    nll = losses.reconstruction_nll(x.to(run.device), x_mean, net.log_sigma, run.cfg.loss.likelihood)
+    nll = losses.reconstruction_nll(
+        x.to(run.device), x_mean, net.log_sigma, run.cfg.loss.likelihood
+    )
     kl = losses.kl_normal(mu, logvar, 0.0)
     return losses.bits_per_dim(nll + kl, x[0].numel()).cpu()

@@ -110,6 +110,13 @@ def plot_curves(rows: list[dict], keys: Sequence[str], path: str | Path, title: 
     if title:
         axes[0, 0].set_title(title)
     fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def save_figure(fig, path: str | Path) -> Path:
+    """Write a matplotlib figure as PNG atomically and free it."""
+    import matplotlib.pyplot as plt
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")

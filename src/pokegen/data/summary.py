@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
 from pokegen.config import DataConfig
 from pokegen.data.dataset import Dataset, load_dataset
+from pokegen.viz import save_figure
 
 CONTACT_SHEET_MAX = 256
 
@@ -97,12 +97,7 @@ def plot_label_histogram(ds: Dataset, path: Path) -> Path | None:
     ax.set_title(f"{len(ds)} images, {len(names)} labels")
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, dpi=90, format="png")
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    return save_figure(fig, path)
 
 
 def inspect_data(cfg: DataConfig, out_dir: Path) -> str:

@@ -84,15 +84,22 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
         cfg = C.merge(cfg, {"model": {"n_classes": len(data.label_names)}})
     train_idx, holdout_idx = split_indices(len(data), cfg.data.holdout, cfg.data.split_seed)
     run = RunDir(out, is_main=info.is_main, quiet=quiet)
-    run.write_json("config.json", {
-        "config": C.to_dict(cfg),
-        "data": {
-            "fingerprint": data.fingerprint, "n_images": len(data), "n_train": len(train_idx),
-            "holdout_names": [data.names[i] for i in holdout_idx.tolist()],
-            "label_names": list(data.label_names), "skipped": len(data.skipped),
+    run.write_json(
+        "config.json",
+        {
+            "config": C.to_dict(cfg),
+            "data": {
+                "fingerprint": data.fingerprint,
+                "n_images": len(data),
+                "n_train": len(train_idx),
+                "holdout_names": [data.names[i] for i in holdout_idx.tolist()],
+                "label_names": list(data.label_names),
+                "skipped": len(data.skipped),
+            },
+            "world_size": info.world_size,
+            "torch": torch.__version__,
         },
-        "world_size": info.world_size, "torch": torch.__version__,
-    })
+    )
     spec = FAMILY_SPECS[cfg.family]
     with torch.random.fork_rng(devices=[]):  # seeded init without leaving global state behind
         torch.manual_seed(cfg.seed)
@@ -103,8 +110,12 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
     ema = {k: make_ema(models[k]) for k in spec.averaged} if cfg.ema_decay > 0 else {}
     samplers = {k: ema.get(k, models[k]) for k in spec.averaged}  # what grids and samples use
     opts = {
-        k: torch.optim.Adam(models[k].parameters(), lr=learning_rate(cfg, k),
-                            betas=(cfg.beta1, cfg.beta2), foreach=True)
+        k: torch.optim.Adam(
+            models[k].parameters(),
+            lr=learning_rate(cfg, k),
+            betas=(cfg.beta1, cfg.beta2),
+            foreach=True,
+        )
         for k in spec.optimized
     }
     generator = torch.Generator().manual_seed(cfg.seed * 7919 + info.rank)
@@ -124,15 +135,18 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
             state["batch"] = 0
         run.log(f"resumed {out} at epoch {state['epoch']}, step {state['step']}")
     if info.enabled:
-        run.log(f"distributed: {info.world_size} processes ({torch.distributed.get_backend()}, "
-                f"{device.type}), batch {cfg.batch_size} per process = global batch "
-                f"{cfg.batch_size * info.world_size}")
+        run.log(
+            f"distributed: {info.world_size} processes ({torch.distributed.get_backend()}, "
+            f"{device.type}), batch {cfg.batch_size} per process = global batch "
+            f"{cfg.batch_size * info.world_size}"
+        )
 
     amp = dist.amp_dtype(cfg.amp, device)
     scalers = {k: torch.amp.GradScaler("cuda") for k in opts} if amp == torch.float16 else {}
     nets = {k: dist.wrap(models[k], info, device) for k in spec.optimized}
-    ctx = StepContext(cfg, nets, dict(models.items()), opts, generator, device, amp_dtype=amp,
-                      scalers=scalers)
+    ctx = StepContext(
+        cfg, nets, dict(models.items()), opts, generator, device, amp_dtype=amp, scalers=scalers
+    )
     images, labels = data.images[train_idx].to(device), data.labels[train_idx].to(device)
     run.save_grid(images[:64], "reals.png", nrow=8)
     probe = HealthProbe(cfg, images, labels, device)
@@ -145,8 +159,10 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
             return
         save_checkpoint(
             out / "checkpoints" / name,
-            {**{f"model.{k}": m for k, m in models.items()},
-             **{f"ema.{k}": m for k, m in ema.items()}},
+            {
+                **{f"model.{k}": m for k, m in models.items()},
+                **{f"ema.{k}": m for k, m in ema.items()},
+            },
             opts,
             {f"rng.rank{r}": s for r, s in enumerate(rngs)},
             {**state, "world_size": info.world_size, "family": cfg.family},
@@ -161,16 +177,26 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
     steps_per_epoch = max(1, per_rank // cfg.batch_size) if per_rank >= cfg.batch_size else 1
     budget = math.inf if cfg.minutes is None else cfg.minutes * 60
     start = time.time() - state["elapsed"]
-    bar = tqdm(total=cfg.epochs * steps_per_epoch, initial=state["step"], disable=quiet or not info.is_main,
-               desc=f"{cfg.family}", unit="step", dynamic_ncols=True)
+    bar = tqdm(
+        total=cfg.epochs * steps_per_epoch,
+        initial=state["step"],
+        disable=quiet or not info.is_main,
+        desc=f"{cfg.family}",
+        unit="step",
+        dynamic_ncols=True,
+    )
     stop_reason = "done"
     with _stop_on_signals() as caught:
         while state["epoch"] < cfg.epochs and stop_reason == "done":
-            idx = epoch_indices(len(images), state["epoch"], cfg.seed, info.rank, info.world_size, weights)
+            idx = epoch_indices(
+                len(images), state["epoch"], cfg.seed, info.rank, info.world_size, weights
+            )
             idx = idx[state["batch"] * cfg.batch_size :]
             sums: dict[str, float] = {}
             t_epoch, n_seen, n_batches = time.time(), 0, 0
-            for x, y in iterate_batches(images, labels, idx, cfg.batch_size, cfg.data.flip, generator):
+            for x, y in iterate_batches(
+                images, labels, idx, cfg.batch_size, cfg.data.flip, generator
+            ):
                 if channels_last:
                     x = x.contiguous(memory_format=torch.channels_last)
                 ctx.step = state["step"]
@@ -178,8 +204,14 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
                 total = sum(v for k, v in stats.items() if k.startswith("loss"))
                 # Every rank must stop at the same step, or the next collective hangs: agree on
                 # NaN, signals and the budget (one tiny all-reduce; nothing for a single process).
-                check = dist.all_reduce_mean({"loss": float(total), "caught": float(bool(caught)),
-                                              "late": float(time.time() - start > budget)}, info)
+                check = dist.all_reduce_mean(
+                    {
+                        "loss": float(total),
+                        "caught": float(bool(caught)),
+                        "late": float(time.time() - start > budget),
+                    },
+                    info,
+                )
                 if not math.isfinite(check["loss"]):
                     raise TrainingError(
                         f"loss became {check['loss']} at step {state['step']} "
@@ -197,7 +229,9 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
                 bar.update(1)
                 if state["step"] % 5 == 0:
                     rate = n_seen * info.world_size / max(time.time() - t_epoch, 1e-9)
-                    bar.set_postfix({k: f"{float(v):.3g}" for k, v in stats.items()} | {"img/s": f"{rate:.0f}"})
+                    bar.set_postfix(
+                        {k: f"{float(v):.3g}" for k, v in stats.items()} | {"img/s": f"{rate:.0f}"}
+                    )
                 if check["caught"] or check["late"]:
                     stop_reason = "interrupted" if check["caught"] else "time budget reached"
                     break
@@ -209,8 +243,16 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
                 state["batch"] = 0
             means = dist.all_reduce_mean({k: v / max(1, n_batches) for k, v in sums.items()}, info)
             rate = n_seen * info.world_size / max(time.time() - t_epoch, 1e-9)
-            run.append_stats({"kind": "train", "epoch": state["epoch"], "step": state["step"],
-                              "time": round(state["elapsed"], 2), "images_per_sec": round(rate, 1), **means})
+            run.append_stats(
+                {
+                    "kind": "train",
+                    "epoch": state["epoch"],
+                    "step": state["step"],
+                    "time": round(state["elapsed"], 2),
+                    "images_per_sec": round(rate, 1),
+                    **means,
+                }
+            )
             epoch, last = state["epoch"], state["epoch"] >= cfg.epochs or stop_reason != "done"
             if (epoch % cfg.sample_every == 0 or last) and info.is_main:
                 progress_grid()
@@ -218,8 +260,15 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
                 # Rank 0 measures; every rank takes its numbers so all call checkpoint() alike.
                 health = probe.measure(samplers, means) if info.is_main else {}
                 health = dist.broadcast_object(health, info)
-                run.append_stats({"kind": "eval", "epoch": epoch, "step": state["step"],
-                                  "time": round(time.time() - start, 2), **health})
+                run.append_stats(
+                    {
+                        "kind": "eval",
+                        "epoch": epoch,
+                        "step": state["step"],
+                        "time": round(time.time() - start, 2),
+                        **health,
+                    }
+                )
                 if state["best_swd"] is None or health["swd_mean"] < state["best_swd"]:
                     state["best_swd"] = health["swd_mean"]
                     checkpoint("best")
@@ -233,14 +282,21 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
             raise TrainingError(f"weights differ across ranks by up to {diff:.3g}; a rank diverged")
         run.log(f"ranks in sync: {info.world_size} processes, max |Δweight| = {diff:.3g}")
     run.plot()
-    message = {"done": "finished", "time budget reached": "stopped: time budget reached",
-               "interrupted": "interrupted"}[stop_reason]
-    run.log(f"{message} at epoch {state['epoch']}, step {state['step']} "
-            f"({state['elapsed'] / 60:.1f} min); checkpoint: {out / 'checkpoints' / 'last.json'}")
+    message = {
+        "done": "finished",
+        "time budget reached": "stopped: time budget reached",
+        "interrupted": "interrupted",
+    }[stop_reason]
+    run.log(
+        f"{message} at epoch {state['epoch']}, step {state['step']} "
+        f"({state['elapsed'] / 60:.1f} min); checkpoint: {out / 'checkpoints' / 'last.json'}"
+    )
     dist.barrier(info)
     dist.cleanup(info)
     if stop_reason == "interrupted":
-        raise KeyboardInterrupt(f"interrupted; resume with: pokegen train {cfg.family} --out {out} --resume")
+        raise KeyboardInterrupt(
+            f"interrupted; resume with: pokegen train {cfg.family} --out {out} --resume"
+        )
     return out
 
 
