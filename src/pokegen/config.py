@@ -109,12 +109,14 @@ def _preset_overrides(family: str, preset: str) -> dict[str, Any]:
         return {
             "model": {"arch": "fastgan", "width": 32},
             "loss": {"gan_loss": "hinge"},
+            "batch_size": 16,  # on a CPU budget optimiser steps matter most (BENCHMARKS.md)
             "lr": 2e-4,
             **budget,
             **cadence,
         }
     return {
         "model": {"arch": "resnet", "width": 32, "prior": "gmm"},
+        "batch_size": 32,
         "lr": 1e-3,
         "beta1": 0.9,
         "beta2": 0.99,
