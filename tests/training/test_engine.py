@@ -165,3 +165,13 @@ def test_resume_extends_training_with_more_epochs(kaggle_dir, tmp_path):
     engine.train(C.merge(cfg, {"epochs": 2}), resume=True, quiet=True)
     _, state = weights(tmp_path / "run")
     assert state["epoch"] == 2
+
+
+def test_every_checkpoint_carries_a_fitted_latent_prior(kaggle_dir, tmp_path):
+    # Grids every 3 epochs, health and checkpoints every epoch: with a near-zero lr the "best"
+    # checkpoint comes from a grid-less epoch, yet sampling from it needs the fitted AE prior.
+    cfg = tiny("ae", kaggle_dir, tmp_path / "run", epochs=3, sample_every=3, eval_every=1, lr=1e-12)
+    out = engine.train(cfg, quiet=True)
+    for name in ("last", "best"):
+        tensors, _ = load_checkpoint(out / "checkpoints" / f"{name}.json")
+        assert bool(tensors["ema.ae/prior.fitted"]), name

@@ -157,6 +157,10 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
         rngs = _gather_rng(generator, info)
         if not info.is_main:
             return
+        # EMA updates copy the online model's (never fitted) prior buffers every step, so the
+        # sampler's latent density is refitted right before it is saved, whatever the cadence.
+        for k in samplers:
+            fit_latent_prior(cfg, samplers[k], images, labels)
         save_checkpoint(
             out / "checkpoints" / name,
             {
