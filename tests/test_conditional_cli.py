@@ -70,6 +70,15 @@ def test_the_label_vocabulary_is_saved_in_the_run_folder(runs):
         assert not os.path.exists(saved["config"]["data"]["path"])  # the data is gone
 
 
+def test_the_vae_keeps_a_fitted_per_type_latent_shift(runs):
+    net = load_run(runs["vae"]).models["vae"]
+    shift = net.prior.class_shift  # [types, L]: saved with the weights, fitted on the codes
+    assert shift.shape == (len(TYPES), 8)
+    assert bool(net.prior.fitted) and (shift.abs().sum(1) > 0).all()
+    fire = torch.tensor([[1.0, 0, 0, 0]])
+    torch.testing.assert_close(net.prior.shift(fire), shift[:1])
+
+
 @pytest.mark.parametrize("family", ["gan", "vae"])
 def test_a_sample_for_each_type_from_the_run_folder_alone(family, runs, tmp_path):
     firsts = []

@@ -38,7 +38,7 @@ def generate_images(
             x = g(z, y)
         else:
             net = models[family]
-            x = net.decode(net.prior.sample(m, generator).to(device), y)
+            x = net.decode(net.prior.sample(m, generator, y).to(device), y)
         out.append(x.float().cpu())
     return torch.cat(out)
 
@@ -136,17 +136,22 @@ def type_walk(
     ia, ib = type_index(run, type_a), type_index(run, type_b)
     g = torch.Generator().manual_seed(seed)
     if run.family == "gan":
-        decode = run.models["generator"]
-        z = torch.randn(rows, decode.latent_dim, generator=g)  # [rows, L]
+        gen = run.models["generator"]
+        z = torch.randn(rows, gen.latent_dim, generator=g).to(run.device)  # [rows, L]
+        decode = gen
     else:
         net = run.models[run.family]
-        decode, z = net.decode, net.prior.sample(rows, g)
+        z = net.prior.sample(rows, g).to(run.device)
+
+        def decode(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            return net.decode(z + net.prior.shift(y), y)  # the label moves the code too
+
     frames = []
     for t in torch.linspace(0, 1, steps).tolist():
         y = torch.zeros(rows, len(run.label_names))  # [rows, K]: (1 - t)·A + t·B
         y[:, ia] += 1 - t
         y[:, ib] += t
-        frames.append(decode(z.to(run.device), y.to(run.device)).float().cpu())
+        frames.append(decode(z, y.to(run.device)).float().cpu())
     return frames
 
 

@@ -96,3 +96,50 @@ def test_bad_arguments():
         LatentPrior(4, "flow")
     with pytest.raises(ValueError, match="expected codes"):
         LatentPrior(4).fit(torch.zeros(5, 3), gen())
+
+
+def test_conditional_prior_moves_draws_towards_each_labels_codes():
+    g = gen(0)
+    labels = torch.zeros(400, 3)
+    labels[:200, 0] = 1
+    labels[200:, 1] = 1  # class 2 never seen
+    z = torch.randn(400, 4, generator=g)
+    z[:200, 0] += 4.0  # class 0 sits at +4 on the first axis, class 1 at 0
+    prior = LatentPrior(4, "gmm", components=2, n_classes=3)
+    prior.fit(z, gen(1), labels)
+    y0 = torch.zeros(2000, 3)
+    y0[:, 0] = 1
+    y1 = torch.zeros(2000, 3)
+    y1[:, 1] = 1
+    mean0 = prior.sample(2000, gen(2), y0)[:, 0].mean()
+    mean1 = prior.sample(2000, gen(2), y1)[:, 0].mean()
+    assert float(mean0 - mean1) > 3.0  # 4 apart, shrunk by 200/205 and blurred by the GMM
+    torch.testing.assert_close(prior.class_shift[2], torch.zeros(4))  # unseen: no shift
+    both = y0 + y1  # a dual type averages the two shifts
+    torch.testing.assert_close(
+        prior.shift(both[:1]), (prior.shift(y0[:1]) + prior.shift(y1[:1])) / 2
+    )
+
+
+def test_rare_labels_are_shrunk_towards_the_unconditional_density():
+    z = torch.randn(100, 2, generator=gen(0))
+    labels = torch.zeros(100, 2)
+    labels[:50, 0] = 1
+    labels[50, 1] = 1  # one image only
+    z[:50] += 1.0
+    z[50] += 10.0
+    prior = LatentPrior(2, "gaussian", n_classes=2)
+    prior.fit(z, gen(), labels)
+    offset = z[50] - z.mean(0)
+    torch.testing.assert_close(prior.class_shift[1], offset / 6)  # n / (n + 5) with n = 1
+
+
+def test_conditional_prior_survives_a_state_dict_round_trip():
+    z, labels = torch.randn(60, 5, generator=gen(0)), torch.eye(3).repeat(20, 1)
+    prior = LatentPrior(5, "gmm", 2, n_classes=3)
+    prior.fit(z, gen(), labels)
+    fresh = LatentPrior(5, "gmm", 2, n_classes=3)
+    fresh.load_state_dict(prior.state_dict())
+    torch.testing.assert_close(
+        fresh.sample(8, gen(4), labels[:8]), prior.sample(8, gen(4), labels[:8])
+    )

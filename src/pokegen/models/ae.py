@@ -28,7 +28,7 @@ class AutoEncoder(nn.Module):
         self.latent_dim = latent_dim
         self.encoder = Encoder(image_size, channels, latent_dim, width, max_width, arch, n_classes)
         self.decoder = Decoder(image_size, channels, latent_dim, width, max_width, arch, n_classes)
-        self.prior = LatentPrior(latent_dim, prior, prior_components)
+        self.prior = LatentPrior(latent_dim, prior, prior_components, n_classes=n_classes)
 
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Images [B, C, S, S] in [-1, 1] → codes [B, L]."""

@@ -3,6 +3,10 @@
 Everything lives in buffers, so a checkpoint's state_dict (safetensors) carries the fitted
 density. Until `fit` is called every kind samples a standard normal. Fitting runs on the CPU in
 float64; draws use only the passed `torch.Generator`.
+
+Conditional models (n_classes > 0) also keep one mean shift per label, p(z | y) = p(z) shifted by
+the labelled codes' mean offset: a conditional encoder still puts colour and shape into z, so
+drawing z from the unconditional density would fight the label the decoder is given.
 """
 
 from __future__ import annotations
@@ -12,13 +16,19 @@ from torch import nn
 
 PRIOR_KINDS = ("gaussian", "gmm", "standard")
 RIDGE = 1e-3  # covariance ridge, relative to the codes' mean per-dimension variance
+SHIFT_PSEUDOCOUNT = 5.0  # a label seen n times keeps n / (n + 5) of its codes' mean offset
 
 
 class LatentPrior(nn.Module):
     """A density over codes [N, L] fitted after training (Ghosh et al. 2020, "ex-post" density)."""
 
     def __init__(
-        self, latent_dim: int, kind: str = "gaussian", components: int = 10, iterations: int = 50
+        self,
+        latent_dim: int,
+        kind: str = "gaussian",
+        components: int = 10,
+        iterations: int = 50,
+        n_classes: int = 0,
     ):
         super().__init__()
         if kind not in PRIOR_KINDS:
@@ -33,15 +43,22 @@ class LatentPrior(nn.Module):
             self.register_buffer("weights", torch.full((k,), 1.0 / k))
             self.register_buffer("means", torch.zeros(k, dim))
             self.register_buffer("scale_trils", torch.eye(dim).repeat(k, 1, 1))  # [K, L, L]
+        if n_classes > 0:
+            self.register_buffer("class_shift", torch.zeros(n_classes, dim))  # [classes, L]
 
     def extra_repr(self) -> str:
         return f"latent_dim={self.latent_dim}, kind={self.kind!r}, components={self.components}"
 
     @torch.no_grad()
-    def fit(self, z: torch.Tensor, generator: torch.Generator) -> None:
-        """Fit to codes z [N, L]: mean + covariance, or EM from a k-means++ start for "gmm"."""
+    def fit(
+        self, z: torch.Tensor, generator: torch.Generator, labels: torch.Tensor | None = None
+    ) -> None:
+        """Fit to codes z [N, L]: mean + covariance, or EM from a k-means++ start for "gmm";
+        with multi-hot labels [N, classes], also each label's shrunk mean offset."""
         if z.ndim != 2 or z.shape[1] != self.latent_dim or len(z) == 0:
             raise ValueError(f"expected codes [N, {self.latent_dim}], got {list(z.shape)}")
+        if hasattr(self, "class_shift") and labels is not None:
+            self.class_shift.copy_(_class_shift(z.detach().cpu().double(), labels.cpu().double()))
         if self.kind == "standard":
             self.fitted.fill_(True)
             return
@@ -63,9 +80,22 @@ class LatentPrior(nn.Module):
         self.scale_trils[:k] = trils.float()
         self.fitted.fill_(True)
 
+    def shift(self, labels: torch.Tensor | None) -> torch.Tensor | float:
+        """The conditional offset for multi-hot labels [n, classes]: the mean of their shifts."""
+        if labels is None or not hasattr(self, "class_shift"):
+            return 0.0
+        y = labels.to(self.class_shift)
+        return y @ self.class_shift / y.sum(1, keepdim=True).clamp_min(1.0)  # [n, L]
+
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        """n codes [n, L] on the buffers' device (standard normal until fitted)."""
+    def sample(
+        self, n: int, generator: torch.Generator, labels: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """n codes [n, L] on the buffers' device (standard normal until fitted), shifted
+        towards `labels` [n, classes] when the prior is conditional."""
+        return self._draw(n, generator) + self.shift(labels)
+
+    def _draw(self, n: int, generator: torch.Generator) -> torch.Tensor:
         device = self.fitted.device
         eps = torch.randn(n, self.latent_dim, generator=generator, device=generator.device)
         eps = eps.to(device)
@@ -75,6 +105,14 @@ class LatentPrior(nn.Module):
             self.weights.to(generator.device), n, replacement=True, generator=generator
         ).to(device)  # [n] component per draw
         return self.means[pick] + torch.einsum("nij,nj->ni", self.scale_trils[pick], eps)
+
+
+def _class_shift(z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Per label: (mean code of its images − mean code) · n/(n + pseudocount): [classes, L]."""
+    counts = labels.sum(0)  # [classes]
+    means = labels.T @ z / counts.clamp_min(1.0)[:, None]  # [classes, L]
+    shrink = counts / (counts + SHIFT_PSEUDOCOUNT)
+    return ((means - z.mean(0)) * shrink[:, None]).float()
 
 
 def _kmeans_pp(data: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:

@@ -38,7 +38,7 @@ class VAE(nn.Module):
         # Read by the learned-scale likelihoods (gaussian_learned, laplace); shared by all pixels.
         self.log_sigma = nn.Parameter(torch.tensor(LOG_SIGMA_INIT))
         # Standard normal until fitted; a "gmm" fitted on posterior means may sharpen samples.
-        self.prior = LatentPrior(latent_dim, prior, prior_components)
+        self.prior = LatentPrior(latent_dim, prior, prior_components, n_classes=n_classes)
 
     def encode(
         self, x: torch.Tensor, y: torch.Tensor | None = None

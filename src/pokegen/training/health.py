@@ -24,7 +24,11 @@ def fit_latent_prior(
         x = images[i : i + 256].float() / 127.5 - 1  # uint8 → [-1, 1]
         out = model.encode(x, labels[i : i + 256] if cond else None)
         codes.append((out[0] if isinstance(out, tuple) else out).float())  # VAE: the mean
-    model.prior.fit(torch.cat(codes).cpu(), torch.Generator().manual_seed(cfg.seed))
+    model.prior.fit(
+        torch.cat(codes).cpu(),
+        torch.Generator().manual_seed(cfg.seed),
+        labels[: len(images)].float() if cond else None,
+    )
     model.train(was_training)
 
 
