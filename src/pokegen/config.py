@@ -13,6 +13,7 @@ BACKGROUNDS = ("white", "black", "alpha")
 LIKELIHOODS = ("gaussian_learned", "gaussian", "laplace", "bernoulli")
 GAN_LOSSES = ("hinge", "ns")
 PRIORS = ("gaussian", "gmm")
+LR_SCHEDULES = ("constant", "cosine")
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class TrainConfig:
     batch_size: int = 64  # per process; global batch = batch_size × world size
     lr: float = 2e-4
     d_lr: float | None = None  # GAN discriminator learning rate (None: lr)
+    lr_schedule: str = "constant"  # constant | cosine (to 0 at the end of the epochs or minutes)
     beta1: float = 0.5
     beta2: float = 0.99
     ema_decay: float = 0.999  # 0 disables the EMA copy of the weights
@@ -118,6 +120,7 @@ def _preset_overrides(family: str, preset: str) -> dict[str, Any]:
         "model": {"arch": "resnet", "width": 32, "prior": "gmm"},
         "batch_size": 32,
         "lr": 1e-3,
+        "lr_schedule": "cosine",  # anneal to 0 by the end of the budget: sharper reconstructions
         "beta1": 0.9,
         "beta2": 0.99,
         **budget,
@@ -185,6 +188,10 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         (cfg.batch_size >= 2, f"batch size must be at least 2, got {cfg.batch_size}"),
         (cfg.lr > 0 and (cfg.d_lr is None or cfg.d_lr > 0), "learning rates must be positive"),
         (0.0 <= cfg.ema_decay < 1.0, f"EMA decay must be in [0, 1), got {cfg.ema_decay}"),
+        (
+            cfg.lr_schedule in LR_SCHEDULES,
+            f"lr schedule must be one of {', '.join(LR_SCHEDULES)}, got {cfg.lr_schedule!r}",
+        ),
         (
             cfg.device in ("auto", "cpu", "cuda", "mps") or cfg.device.startswith("cuda:"),
             f"device must be auto, cpu, cuda or mps, got {cfg.device!r}",

@@ -27,8 +27,9 @@ from pokegen.training.steps import FAMILY_SPECS, StepContext
 pytestmark = pytest.mark.slow
 
 TIMEOUT = 120  # seconds; a hung collective fails the test instead of the CI job
+# "--minutes 0": bounded by epochs, so a cosine schedule follows steps, not each process's clock
 TINY = ["--device", "cpu", "--preset", "quick", "--image-size", "16", "--width", "8",
-        "--latent-dim", "8", "--batch-size", "4", "--quiet"]  # fmt: skip
+        "--latent-dim", "8", "--batch-size", "4", "--minutes", "0", "--quiet"]  # fmt: skip
 
 
 def torchrun(*args: str) -> subprocess.CompletedProcess:
@@ -52,7 +53,7 @@ def tiny(family: str, data_dir: Path, out: Path, **kw) -> C.TrainConfig:
     base = {
         "data": {"path": str(data_dir), "image_size": 16},
         "model": {"latent_dim": 8, "width": 8, "max_width": 16},
-        "out": str(out), "epochs": 2, "batch_size": 4, "device": "cpu",
+        "out": str(out), "epochs": 2, "minutes": None, "batch_size": 4, "device": "cpu",
         "sample_every": 100, "eval_every": 100, "checkpoint_every": 100,
     }  # fmt: skip
     return C.preset(family, "quick", **C._deep_update(base, kw))

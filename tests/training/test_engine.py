@@ -20,6 +20,7 @@ def tiny(family, data, out, **kw):
         "model": {"latent_dim": 8, "width": 8, "max_width": 16},
         "out": str(out),
         "epochs": 2,
+        "minutes": None,  # bounded by epochs: the lr schedule then follows steps, not the clock
         "batch_size": 6,
         "device": "cpu",
         "sample_every": 1,
@@ -86,11 +87,14 @@ def test_other_seed_gives_other_weights(kaggle_dir, tmp_path):
     assert any(not torch.equal(ta[k], tb[k]) for k in ta if k.startswith("model."))
 
 
-@pytest.mark.parametrize("family", ["ae", "vae", "gan"])
+@pytest.mark.parametrize(
+    "family,schedule", [("ae", "cosine"), ("vae", "constant"), ("gan", "cosine")]
+)
 def test_interrupt_then_resume_matches_an_uninterrupted_run(
-    family, kaggle_dir, tmp_path, monkeypatch
+    family, schedule, kaggle_dir, tmp_path, monkeypatch
 ):
-    straight = engine.train(tiny(family, kaggle_dir, tmp_path / "straight", epochs=2), quiet=True)
+    kw = {"epochs": 2, "lr_schedule": schedule}
+    straight = engine.train(tiny(family, kaggle_dir, tmp_path / "straight", **kw), quiet=True)
 
     spec = steps.FAMILY_SPECS[family]
     calls = {"n": 0}
@@ -104,7 +108,7 @@ def test_interrupt_then_resume_matches_an_uninterrupted_run(
     monkeypatch.setitem(
         steps.FAMILY_SPECS, family, steps.FamilySpec(spec.optimized, spec.averaged, interrupting)
     )
-    cfg = tiny(family, kaggle_dir, tmp_path / "resumed", epochs=2)
+    cfg = tiny(family, kaggle_dir, tmp_path / "resumed", **kw)
     with pytest.raises(KeyboardInterrupt, match="--resume"):
         engine.train(cfg, quiet=True)
     _, state = weights(tmp_path / "resumed")
@@ -175,3 +179,38 @@ def test_every_checkpoint_carries_a_fitted_latent_prior(kaggle_dir, tmp_path):
     for name in ("last", "best"):
         tensors, _ = load_checkpoint(out / "checkpoints" / f"{name}.json")
         assert bool(tensors["ema.ae/prior.fitted"]), name
+
+
+def test_cosine_schedule_anneals_the_learning_rate_to_zero_over_the_epochs(kaggle_dir, tmp_path):
+    out = engine.train(
+        tiny("ae", kaggle_dir, tmp_path / "run", epochs=3, lr_schedule="cosine"), quiet=True
+    )
+    rows = [json.loads(line) for line in (out / "stats.jsonl").read_text().splitlines()]
+    factors = [r["lr_factor"] for r in rows if r["kind"] == "train"]
+    assert len(factors) == 3 and 1.0 > factors[0] > factors[1] > factors[2] > 0.0
+    _, doc = load_checkpoint(out / "checkpoints" / "last.json")
+    lr = doc["optimizers"]["optim.ae"]["param_groups"][0]["lr"]  # the last step's annealed rate
+    assert 0 < lr < 0.1 * 1e-3
+
+
+def test_resume_after_an_epochs_last_batch_continues(kaggle_dir, tmp_path, monkeypatch):
+    """A stop right after an epoch's last batch leaves nothing of that epoch to run on resume."""
+    spec = steps.FAMILY_SPECS["ae"]
+    calls = {"n": 0}
+
+    def interrupting(ctx, x, y):
+        calls["n"] += 1
+        if calls["n"] == 3:  # the fixture has 3 batches per epoch: stop on the last
+            os.kill(os.getpid(), signal.SIGINT)
+        return spec.step(ctx, x, y)
+
+    monkeypatch.setitem(
+        steps.FAMILY_SPECS, "ae", steps.FamilySpec(spec.optimized, spec.averaged, interrupting)
+    )
+    cfg = tiny("ae", kaggle_dir, tmp_path / "run", epochs=2)
+    with pytest.raises(KeyboardInterrupt):
+        engine.train(cfg, quiet=True)
+    assert weights(tmp_path / "run")[1]["batch"] == 3
+    monkeypatch.setitem(steps.FAMILY_SPECS, "ae", spec)
+    engine.train(cfg, resume=True, quiet=True)
+    assert weights(tmp_path / "run")[1]["step"] == 6

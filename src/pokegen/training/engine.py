@@ -33,6 +33,7 @@ from pokegen.training.checkpoint import (
 from pokegen.training.ema import make_ema, update_ema
 from pokegen.training.health import HealthProbe, fit_latent_prior
 from pokegen.training.rundir import RunDir, next_run_dir
+from pokegen.training.schedule import lr_factor, progress, set_lr
 from pokegen.training.steps import FAMILY_SPECS, StepContext, learning_rate
 
 
@@ -180,9 +181,12 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
     per_rank = len(train_idx) // info.world_size
     steps_per_epoch = max(1, per_rank // cfg.batch_size) if per_rank >= cfg.batch_size else 1
     budget = math.inf if cfg.minutes is None else cfg.minutes * 60
+    total_steps = cfg.epochs * steps_per_epoch
+    agreed_elapsed = state["elapsed"]  # the ranks' mean clock, so their learning rates agree
     start = time.time() - state["elapsed"]
+    factor = 1.0  # the learning-rate multiplier of the latest step
     bar = tqdm(
-        total=cfg.epochs * steps_per_epoch,
+        total=total_steps,
         initial=state["step"],
         disable=quiet or not info.is_main,
         desc=f"{cfg.family}",
@@ -196,6 +200,8 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
                 len(images), state["epoch"], cfg.seed, info.rank, info.world_size, weights
             )
             idx = idx[state["batch"] * cfg.batch_size :]
+            if state["batch"] and len(idx) < cfg.batch_size:
+                idx = idx[:0]  # resumed after the epoch's last full batch: only leftovers remain
             sums: dict[str, float] = {}
             t_epoch, n_seen, n_batches = time.time(), 0, 0
             for x, y in iterate_batches(
@@ -204,6 +210,11 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
                 if channels_last:
                     x = x.contiguous(memory_format=torch.channels_last)
                 ctx.step = state["step"]
+                factor = lr_factor(
+                    cfg.lr_schedule, progress(state["step"], total_steps, agreed_elapsed, budget)
+                )
+                for k, o in opts.items():
+                    set_lr(o, learning_rate(cfg, k) * factor)
                 stats = spec.step(ctx, x, y)
                 total = sum(v for k, v in stats.items() if k.startswith("loss"))
                 # Every rank must stop at the same step, or the next collective hangs: agree on
@@ -213,9 +224,11 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
                         "loss": float(total),
                         "caught": float(bool(caught)),
                         "late": float(time.time() - start > budget),
+                        "elapsed": time.time() - start,
                     },
                     info,
                 )
+                agreed_elapsed = check["elapsed"]
                 if not math.isfinite(check["loss"]):
                     raise TrainingError(
                         f"loss became {check['loss']} at step {state['step']} "
@@ -240,7 +253,7 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
                     stop_reason = "interrupted" if check["caught"] else "time budget reached"
                     break
             state["elapsed"] = time.time() - start
-            if n_seen == 0 and stop_reason == "done":
+            if n_seen == 0 and stop_reason == "done" and state["batch"] == 0:
                 raise TrainingError("no training batch: the dataset is smaller than one batch")
             if stop_reason == "done":
                 state["epoch"] += 1
@@ -254,6 +267,7 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
                     "step": state["step"],
                     "time": round(state["elapsed"], 2),
                     "images_per_sec": round(rate, 1),
+                    "lr_factor": round(factor, 4),
                     **means,
                 }
             )
