@@ -40,6 +40,10 @@ def test_from_dict_ignores_keys_of_newer_versions():
         ({"lr": -1.0}, "learning rates"),
         ({"device": "tpu"}, "device"),
         ({"loss": {"likelihood": "poisson"}}, "likelihood"),
+        ({"lr_schedule": "step"}, "lr schedule"),
+        ({"model": {"g_norm": "layer"}}, "generator norm"),
+        ({"model": {"mbstd_group": -1}}, "minibatch-std"),
+        ({"loss": {"mode_seeking": -0.5}}, "mode-seeking"),
     ],
 )
 def test_validate_rejects_unusable_settings_with_one_line(changes, message):

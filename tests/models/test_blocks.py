@@ -6,7 +6,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pokegen.models.blocks import CondNorm, UpConv, groups_for, init_as_upsample_conv
+from pokegen.models.blocks import (
+    CondNorm,
+    DiscriminatorHead,
+    UpConv,
+    groups_for,
+    init_as_upsample_conv,
+    minibatch_std,
+)
 from pokegen.models.fastgan import _quadrant
 
 
@@ -41,3 +48,25 @@ def test_quadrants():
     x = torch.arange(16.0).reshape(1, 1, 4, 4).repeat(4, 1, 1, 1)
     q = _quadrant(x, torch.tensor([0, 1, 2, 3]))
     assert q[:, 0, 0, 0].tolist() == [0.0, 2.0, 8.0, 10.0]
+
+
+def test_minibatch_std_sees_missing_variety_and_keeps_reals_apart_from_fakes():
+    g = torch.Generator().manual_seed(0)
+    reals = torch.randn(8, 5, 4, 4, generator=g)
+    fakes = torch.randn(1, 5, 4, 4, generator=g).expand(8, -1, -1, -1)  # collapsed: all equal
+    std = minibatch_std(torch.cat([reals, fakes]), group=4)  # [16, 1, 4, 4]
+    assert std.shape == (16, 1, 4, 4)
+    assert (std[:8] > 0.5).all() and (std[8:] < 1e-3).all()  # groups never mix the halves
+    assert (std[:4] == std[0, 0, 0, 0]).all()  # one value per group, broadcast over space
+    assert torch.equal(minibatch_std(reals[:3], group=4), minibatch_std(reals[:3], group=3))
+    assert torch.equal(minibatch_std(reals[:1], group=4), torch.zeros(1, 1, 4, 4))
+
+
+def test_minibatch_std_changes_the_discriminator_head_only_when_enabled():
+    h = torch.randn(8, 6, 4, 4, generator=torch.Generator().manual_seed(1))
+    plain, with_std = (
+        DiscriminatorHead(6, 4, sn=False),
+        DiscriminatorHead(6, 4, mbstd_group=4, sn=False),
+    )
+    assert plain.out.in_features == 6 * 16 and with_std.out.in_features == 7 * 16
+    assert with_std(h).shape == plain(h).shape == (8,)

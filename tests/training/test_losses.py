@@ -111,3 +111,17 @@ def test_recon_loss_ssl():
     a, b = torch.zeros(2, 3, 4, 4), torch.ones(2, 3, 4, 4)
     assert losses.recon_loss_ssl([a, a], [b, a]).item() == pytest.approx(0.5)
     assert losses.recon_loss_ssl([], []).item() == 0.0
+
+
+def test_mode_seeking_punishes_latents_that_give_alike_images():
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(8, 4, generator=g)
+    same = torch.zeros(8, 3, 6, 6).requires_grad_(True)
+    varied = torch.randn(8, 3, 6, 6, generator=g)
+    assert losses.mode_seeking(same, z) > 1e3 * losses.mode_seeking(varied, z)
+    fake = (0.01 * torch.randn(8, 3, 6, 6, generator=g)).requires_grad_(True)
+    losses.mode_seeking(fake, z).backward()
+    stepped = fake - 1e-3 * fake.grad  # one descent step moves the two halves apart
+    gap = lambda x: (x[:4] - x[4:]).abs().mean()  # noqa: E731
+    assert gap(stepped) > gap(fake)
+    assert losses.mode_seeking(torch.zeros(1, 3, 6, 6), z[:1]) == 0  # no pair: nothing

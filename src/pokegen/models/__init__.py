@@ -33,10 +33,14 @@ def build_models(cfg: ModelConfig, image_size: int, channels: int) -> nn.ModuleD
         return nn.ModuleDict(
             {
                 "generator": Generator(
-                    **size, latent_dim=cfg.latent_dim, arch=cfg.arch, n_classes=k
+                    **size, latent_dim=cfg.latent_dim, arch=cfg.arch, n_classes=k, norm=cfg.g_norm
                 ),
                 "discriminator": Discriminator(
-                    **size, arch=cfg.arch, spectral_norm=cfg.spectral_norm, n_classes=k
+                    **size,
+                    arch=cfg.arch,
+                    spectral_norm=cfg.spectral_norm,
+                    n_classes=k,
+                    mbstd_group=cfg.mbstd_group,
                 ),
             }
         )

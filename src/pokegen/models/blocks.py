@@ -164,17 +164,40 @@ class SLE(nn.Module):
         return high * self.gate(low)
 
 
-class DiscriminatorHead(nn.Module):
-    """Features [B, c, b, b] → logits [B]; with labels adds a projection term (Miyato & Koyama
-    2018): <embed(y), Σ_hw features>, embed a linear map of the multi-hot labels."""
+def minibatch_std(h: torch.Tensor, group: int) -> torch.Tensor:
+    """[N, c, b, b] → [N, 1, b, b]: the features' standard deviation across a group of samples
+    (Karras et al. 2018), so the discriminator can see a batch of fakes lacking variety.
 
-    def __init__(self, channels: int, base: int, n_classes: int = 0, sn: bool = True):
+    Groups are runs of consecutive samples, the largest size ≤ `group` dividing N: a batch that
+    stacks reals then fakes keeps them apart whenever each half is a multiple of the size."""
+    n = h.shape[0]
+    g = max(s for s in range(1, min(group, n) + 1) if n % s == 0)
+    if g < 2:
+        return h.new_zeros(n, 1, *h.shape[2:])
+    grouped = h.float().view(n // g, g, *h.shape[1:])  # [N/g, g, c, b, b]
+    std = (grouped.var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # [N/g]
+    return std.to(h.dtype).repeat_interleave(g)[:, None, None, None].expand(n, 1, *h.shape[2:])
+
+
+class DiscriminatorHead(nn.Module):
+    """Features [B, c, b, b] → logits [B]: a linear map of the features plus, when `mbstd_group`
+    ≥ 2, their minibatch standard deviation; with labels adds a projection term (Miyato &
+    Koyama 2018): <embed(y), Σ_hw features>, embed a linear map of the multi-hot labels."""
+
+    def __init__(
+        self, channels: int, base: int, n_classes: int = 0, sn: bool = True, mbstd_group: int = 0
+    ):
         super().__init__()
-        self.out = maybe_sn(nn.Linear(channels * base * base, 1), sn)
+        self.mbstd_group = mbstd_group
+        extra = 1 if mbstd_group >= 2 else 0
+        self.out = maybe_sn(nn.Linear((channels + extra) * base * base, 1), sn)
         self.embed = maybe_sn(nn.Linear(n_classes, channels, bias=False), sn) if n_classes else None
 
     def forward(self, h: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        logits = self.out(h.flatten(1)).squeeze(1)  # [B, c·b·b] → [B]
+        feats = h
+        if self.mbstd_group >= 2:
+            feats = torch.cat([h, minibatch_std(h, self.mbstd_group)], dim=1)  # [B, c+1, b, b]
+        logits = self.out(feats.flatten(1)).squeeze(1)  # [B, (c+1)·b·b] → [B]
         if self.embed is not None and y is not None:
             logits = logits + (self.embed(y.to(h.dtype)) * h.sum(dim=(2, 3))).sum(1)
         return logits

@@ -1,9 +1,10 @@
 """A light FastGAN (Liu et al. 2021) sized for CPU training on a few hundred images.
 
-Generator: z → base map (linear + GLU), 2× up-blocks (smooth-initialised transposed conv, group
-norm, GLU-free LeakyReLU), skip-layer excitation from three levels below, transposed conv to RGB.
-Group norm (label-conditional when conditional) keeps samples independent of the batch, so the
-EMA copy and single-image sampling behave exactly like training.
+Generator: z → base map (linear + GLU), 2× up-blocks (bilinear upsampling + 3×3 conv, a norm,
+LeakyReLU), skip-layer excitation from three levels below, upsampling + 3×3 conv to RGB.
+The norm is group norm by default (label-conditional when conditional): it keeps samples
+independent of the batch, so the EMA copy and single-image sampling behave exactly like
+training; "batch" is FastGAN's own choice.
 Discriminator: spectral-norm residual down-blocks, and two small decoders that reconstruct the
 whole image and one quadrant from an 8×8-ish feature map — the self-supervised signal that keeps
 a small-data discriminator from memorising.
@@ -32,10 +33,11 @@ RECON_MIN = 8  # reconstruct from the smallest discriminator map at least this l
 
 
 def upsample_conv(c_in: int, c_out: int, size_out: int) -> nn.Module:
-    """Nearest upsampling then a 3×3 conv, as FastGAN does: transposed convs (cheaper on CPU)
-    drifted into dotted grid patterns within two minutes of training here."""
+    """Bilinear upsampling then a 3×3 conv. Measured here (BENCHMARKS.md): transposed convs
+    drifted into dotted grids and FastGAN's nearest upsampling into striped, dotted textures
+    within a few minutes; bilinear's built-in low-pass keeps shapes smooth and clean."""
     return nn.Sequential(
-        nn.Upsample(size=(size_out, size_out), mode="nearest"),
+        nn.Upsample(size=(size_out, size_out), mode="bilinear", align_corners=False),
         nn.Conv2d(c_in, c_out, 3, padding=1),
     )
 
@@ -51,6 +53,7 @@ class FastGANGenerator(nn.Module):
         width: int,
         max_width: int,
         n_classes: int = 0,
+        norm: str = "group",
     ):
         super().__init__()
         sizes = level_sizes(image_size)
@@ -58,12 +61,12 @@ class FastGANGenerator(nn.Module):
         c_base, base = widths[-1], sizes[-1]
         self.base_shape = (2 * c_base, base, base)
         self.stem = nn.Linear(latent_dim, 2 * c_base * base * base)
-        self.stem_norm = CondNorm(2 * c_base, n_classes, "group")
+        self.stem_norm = CondNorm(2 * c_base, n_classes, norm)
         self.ups, self.norms = nn.ModuleList(), nn.ModuleList()
         feats = [c_base]  # channels of each hidden level, base first
         for i in reversed(range(1, len(widths))):  # widths[i] at sizes[i+1] → widths[i-1]
             self.ups.append(upsample_conv(widths[i], widths[i - 1], sizes[i]))
-            self.norms.append(CondNorm(widths[i - 1], n_classes, "group"))
+            self.norms.append(CondNorm(widths[i - 1], n_classes, norm))
             feats.append(widths[i - 1])
         self.sle = nn.ModuleDict(
             {str(j): SLE(feats[j - SLE_SPAN], feats[j]) for j in range(SLE_SPAN, len(feats))}
@@ -128,6 +131,7 @@ class FastGANDiscriminator(nn.Module):
         max_width: int,
         sn: bool = True,
         n_classes: int = 0,
+        mbstd_group: int = 0,
     ):
         super().__init__()
         sizes = level_sizes(image_size)
@@ -139,7 +143,7 @@ class FastGANDiscriminator(nn.Module):
         self.blocks = nn.ModuleList(
             DownBlock(widths[i - 1], widths[i], sizes[i], sn) for i in range(1, len(widths))
         )
-        self.head = DiscriminatorHead(widths[-1], sizes[-1], n_classes, sn)
+        self.head = DiscriminatorHead(widths[-1], sizes[-1], n_classes, sn, mbstd_group)
         # Stage i outputs widths[i] channels at sizes[i+1]; decode the last one ≥ RECON_MIN px.
         self.recon_stage = max([0] + [i for i in range(len(widths)) if sizes[i + 1] >= RECON_MIN])
         r = sizes[self.recon_stage + 1]

@@ -43,12 +43,17 @@ class Generator(nn.Module):
         max_width: int = 256,
         arch: str = "fastgan",
         n_classes: int = 0,
+        norm: str = "group",
     ):
         super().__init__()
         _check_arch(arch)
         self.latent_dim, self.arch = latent_dim, arch
-        body = DCGANGenerator if arch == "dcgan" else FastGANGenerator
-        self.net = body(image_size, channels, latent_dim, width, max_width, n_classes)
+        if arch == "dcgan":  # batch norm, as the DCGAN paper
+            self.net = DCGANGenerator(image_size, channels, latent_dim, width, max_width, n_classes)
+        else:
+            self.net = FastGANGenerator(
+                image_size, channels, latent_dim, width, max_width, n_classes, norm
+            )
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.net(z, y)
@@ -70,12 +75,15 @@ class Discriminator(nn.Module):
         arch: str = "fastgan",
         spectral_norm: bool = True,
         n_classes: int = 0,
+        mbstd_group: int = 0,
     ):
         super().__init__()
         _check_arch(arch)
         self.arch = arch
         body = DCGANDiscriminator if arch == "dcgan" else FastGANDiscriminator
-        self.net = body(image_size, channels, width, max_width, spectral_norm, n_classes)
+        self.net = body(
+            image_size, channels, width, max_width, spectral_norm, n_classes, mbstd_group
+        )
 
     def forward(
         self,
@@ -132,6 +140,7 @@ class DCGANDiscriminator(nn.Module):
         max_width: int,
         sn: bool = True,
         n_classes: int = 0,
+        mbstd_group: int = 0,
     ):
         super().__init__()
         sizes = level_sizes(image_size)
@@ -144,7 +153,7 @@ class DCGANDiscriminator(nn.Module):
             layers.append(nn.LeakyReLU(0.2))
             c_in = c
         self.features = nn.Sequential(*layers)
-        self.head = DiscriminatorHead(c_in, sizes[-1], n_classes, sn)
+        self.head = DiscriminatorHead(c_in, sizes[-1], n_classes, sn, mbstd_group)
         dcgan_init(self)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:

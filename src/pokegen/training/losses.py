@@ -99,6 +99,17 @@ def g_loss(fake_logits: torch.Tensor, kind: str) -> torch.Tensor:
     raise ValueError(f"unknown GAN loss {kind!r}; choose from {', '.join(GAN_LOSSES)}")
 
 
+def mode_seeking(fake: torch.Tensor, z: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """MSGAN's term (Mao et al. 2019) to minimise: 1 / (mean |G(z1) − G(z2)| / mean |z1 − z2|)
+    over the two halves of a batch, which grows when different latents give alike images."""
+    half = fake.shape[0] // 2
+    if half == 0:
+        return fake.new_zeros(())
+    image_gap = (fake[:half] - fake[half : 2 * half]).abs().mean()
+    latent_gap = (z[:half] - z[half : 2 * half]).abs().mean()
+    return 1.0 / (image_gap / latent_gap + eps)
+
+
 def r1_penalty(real_logits: torch.Tensor, real_images: torch.Tensor) -> torch.Tensor:
     """E‖∇ₓD(x)‖² on reals (Mescheder et al. 2018); the caller multiplies by γ/2."""
     (grad,) = torch.autograd.grad(real_logits.sum(), real_images, create_graph=True)

@@ -93,14 +93,19 @@ def gan_step(ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, to
     """GAN: one discriminator update on augmented real+fake, then one generator update."""
     cfg, lo = ctx.cfg, ctx.cfg.loss
     G, D = ctx.nets["generator"], ctx.nets["discriminator"]
-    raw_g, raw_d = ctx.raw["generator"], ctx.raw["discriminator"]
+    raw_d = ctx.raw["discriminator"]
     fastgan = cfg.model.arch == "fastgan"
     b, cond = x.shape[0], _cond(ctx, y)
 
+    # One batch of fakes serves both updates (as the PyTorch DCGAN example does): the
+    # discriminator sees it detached, the generator then backpropagates through it.
+    z = ctx.randn(b, cfg.model.latent_dim)
+    with ctx.autocast():
+        fake = G(z, cond)  # [B, C, S, S]
+
     # Discriminator: real and fake in one forward pass, so DDP all-reduces its gradients once.
-    with torch.no_grad(), ctx.autocast():
-        fake = raw_g(ctx.randn(b, cfg.model.latent_dim), cond)
-    both = diff_augment(torch.cat([x, fake.float()]), lo.augment, ctx.generator)  # [2B, C, S, S]
+    both = torch.cat([x, fake.detach().float()])
+    both = diff_augment(both, lo.augment, ctx.generator)  # [2B, C, S, S]
     labels = None if cond is None else torch.cat([cond, cond])
     use_r1 = lo.r1_gamma > 0 and ctx.step % lo.r1_every == 0
     if use_r1:
@@ -126,9 +131,12 @@ def gan_step(ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, to
     raw_d.requires_grad_(False)
     try:
         with ctx.autocast():
-            fake = G(ctx.randn(b, cfg.model.latent_dim), cond)
             aug = diff_augment(fake, lo.augment, ctx.generator)
             loss_g = losses.g_loss(raw_d(aug, cond).float(), lo.gan_loss)
+        if lo.mode_seeking > 0:
+            ms = losses.mode_seeking(fake.float(), z)
+            loss_g = loss_g + lo.mode_seeking * ms
+            stats["loss_g_ms"] = ms.detach()
         ctx.optimize("generator", loss_g)
     finally:
         raw_d.requires_grad_(True)
