@@ -136,9 +136,8 @@ def type_walk(
     ia, ib = type_index(run, type_a), type_index(run, type_b)
     g = torch.Generator().manual_seed(seed)
     if run.family == "gan":
-        gen = run.models["generator"]
-        z = torch.randn(rows, gen.latent_dim, generator=g).to(run.device)  # [rows, L]
-        decode = gen
+        decode = run.models["generator"]
+        z = torch.randn(rows, decode.latent_dim, generator=g).to(run.device)  # [rows, L]
     else:
         net = run.models[run.family]
         z = net.prior.sample(rows, g).to(run.device)
