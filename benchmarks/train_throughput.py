@@ -90,6 +90,9 @@ def pokegen_step(family: str, gen: torch.Generator) -> tuple[Callable[[torch.Ten
     with torch.random.fork_rng(devices=[]):  # seeded init, as the engine does
         torch.manual_seed(cfg.seed)
         models = build_models(cfg.model, cfg.data.image_size, cfg.data.channels)
+    nhwc = spec.channels_last(torch.device("cpu"))  # the engine's layout choice
+    if nhwc:
+        models = models.to(memory_format=torch.channels_last)
     ema = {k: make_ema(models[k]) for k in spec.averaged} if cfg.ema_decay > 0 else {}
     opts = {
         k: torch.optim.Adam(
@@ -105,6 +108,8 @@ def pokegen_step(family: str, gen: torch.Generator) -> tuple[Callable[[torch.Ten
     labels = torch.zeros(args.batch_size, 0)
 
     def step(x: torch.Tensor) -> None:
+        if nhwc:  # per batch, as the engine converts each batch
+            x = x.contiguous(memory_format=torch.channels_last)
         spec.step(ctx, x, labels)
         for k, m in ema.items():
             update_ema(m, models[k], cfg.ema_decay, ctx.step)

@@ -197,7 +197,7 @@ def test_gan_trains_on_two_processes_and_stops_together(spawned):
     [("ae", "resnet"), ("ae", "conv"), ("vae", "resnet"), ("gan", "fastgan"), ("gan", "dcgan")],
 )
 def test_channels_last_steps_match_the_default_layout(family, arch):
-    """The CUDA path's NHWC models and batches, exercised through the same step code on the CPU."""
+    """NHWC models and batches (CUDA; the GAN on CPU too) give the NCHW step's losses."""
     losses = []
     for layout in (torch.contiguous_format, torch.channels_last):
         cfg = C.preset(family, "quick", data={"image_size": 16},

@@ -105,7 +105,7 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
     with torch.random.fork_rng(devices=[]):  # seeded init without leaving global state behind
         torch.manual_seed(cfg.seed)
         models = build_models(cfg.model, cfg.data.image_size, cfg.data.channels).to(device)
-    channels_last = device.type == "cuda"  # NHWC convolutions suit tensor cores; CPU stays NCHW
+    channels_last = spec.channels_last(device)
     if channels_last:
         models = models.to(memory_format=torch.channels_last)
     ema = {k: make_ema(models[k]) for k in spec.averaged} if cfg.ema_decay > 0 else {}

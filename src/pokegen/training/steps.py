@@ -152,12 +152,19 @@ class FamilySpec:
     optimized: tuple[str, ...]
     averaged: tuple[str, ...]  # EMA copies; sampling and evaluation use these
     step: StepFn
+    # NHWC on the CPU too: the GAN's narrow convolutions ran 1.45× faster in oneDNN's
+    # channels-last layout, the AE's and VAE's not at all (BENCHMARKS.md, step throughput).
+    channels_last_on_cpu: bool = False
+
+    def channels_last(self, device: torch.device) -> bool:
+        """Whether models and batches use NHWC: always on CUDA (tensor cores), on CPU by family."""
+        return device.type == "cuda" or self.channels_last_on_cpu
 
 
 FAMILY_SPECS: dict[str, FamilySpec] = {
     "ae": FamilySpec(("ae",), ("ae",), ae_step),
     "vae": FamilySpec(("vae",), ("vae",), vae_step),
-    "gan": FamilySpec(("generator", "discriminator"), ("generator",), gan_step),
+    "gan": FamilySpec(("generator", "discriminator"), ("generator",), gan_step, True),
 }
 
 
