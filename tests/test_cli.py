@@ -176,3 +176,38 @@ def test_minutes_zero_removes_the_presets_time_budget():
         invoke("train", "gan", "--dry-run", "--minutes", "0", "--epochs", "50").output
     )
     assert unlimited["minutes"] is None and unlimited["epochs"] == 50
+
+
+def test_checkpoint_option_picks_the_best_weights(trained, kaggle_dir, tmp_path):
+    """--checkpoint best reads checkpoints/best.*, not last.*; a missing one is a one-line error."""
+    import shutil
+
+    other = tmp_path / "other"
+    result = invoke("train", "gan", "--data", kaggle_dir, "--out", other, "--preset", "quick",
+                    "--epochs", "1", "--seed", "5", *TINY)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    run = tmp_path / "run"
+    shutil.copytree(trained["gan"], run)
+    # Plant the other run's last weights as this run's "best" pair.
+    shutil.copy(
+        other / "checkpoints" / "last.safetensors", run / "checkpoints" / "best.safetensors"
+    )
+    doc = json.loads((other / "checkpoints" / "last.json").read_text())
+    doc["weights"] = "best.safetensors"
+    (run / "checkpoints" / "best.json").write_text(json.dumps(doc))
+    grids = {}
+    for name, folder, which in [
+        ("best", run, "best"),
+        ("last", run, "last"),
+        ("other", other, "last"),
+    ]:
+        out = tmp_path / name
+        result = invoke("sample", folder, "--n", "4", "--out", out, "--checkpoint", which)
+        assert result.exit_code == 0, result.output
+        grids[name] = (out / "grid.png").read_bytes()
+    assert grids["best"] == grids["other"] != grids["last"]
+    for suffix in (".json", ".safetensors"):
+        (run / "checkpoints" / f"best{suffix}").unlink()
+    missing = invoke("sample", run, "--checkpoint", "best")
+    assert missing.exit_code == 2 and "checkpoint not found" in missing.output
+    assert len(missing.output.strip().splitlines()) == 1

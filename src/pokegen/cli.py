@@ -22,6 +22,13 @@ DATA = click.option(
 DEVICE = click.option(
     "--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True
 )
+CHECKPOINT = click.option(
+    "--checkpoint",
+    type=click.Choice(C.CHECKPOINTS),
+    default="last",
+    show_default=True,
+    help="Which saved weights: the last, or the best by the training-time SWD probe.",
+)
 
 
 def _friendly(fn):
@@ -165,12 +172,14 @@ def train(
 @click.option("--type", "type1", type=str, help="Type to generate (conditional runs).")
 @click.option("--type2", type=str, help="Second type (conditional runs).")
 @DEVICE
+@CHECKPOINT
 @_friendly
-def sample(run, n, out, seed, type1, type2, device) -> None:
+def sample(run, n, out, seed, type1, type2, device, checkpoint) -> None:
     """Generate N new images as numbered PNGs plus grid.png."""
     from pokegen.sampling import sample as write_samples
 
-    click.echo(f"wrote {n} samples to {write_samples(run, n, out, seed, type1, type2, device)}")
+    folder = write_samples(run, n, out, seed, type1, type2, device, checkpoint)
+    click.echo(f"wrote {n} samples to {folder}")
 
 
 @main.command()
@@ -179,12 +188,13 @@ def sample(run, n, out, seed, type1, type2, device) -> None:
 @click.option("--out", type=click.Path(), default=None, help="Default: RUN/reconstructions.png.")
 @DATA
 @DEVICE
+@CHECKPOINT
 @_friendly
-def reconstruct(run, n, out, data, device) -> None:
+def reconstruct(run, n, out, data, device, checkpoint) -> None:
     """Holdout originals beside their reconstructions (ae, vae)."""
     from pokegen.sampling import write_reconstructions
 
-    click.echo(f"wrote {write_reconstructions(run, out, n, data, device)}")
+    click.echo(f"wrote {write_reconstructions(run, out, n, data, device, checkpoint)}")
 
 
 @main.command()
@@ -203,12 +213,14 @@ def reconstruct(run, n, out, data, device) -> None:
 )
 @DATA
 @DEVICE
+@CHECKPOINT
 @_friendly
-def interpolate(run, rows, steps, out, seed, between, data, device) -> None:
+def interpolate(run, rows, steps, out, seed, between, data, device, checkpoint) -> None:
     """A latent-walk grid and animated GIF (or a walk between two types with --between)."""
     from pokegen.sampling import interpolate as walk
 
-    click.echo(f"wrote {walk(run, out, rows, steps, seed, data, device, between=between)}")
+    path = walk(run, out, rows, steps, seed, data, device, between, checkpoint)
+    click.echo(f"wrote {path}")
 
 
 @main.command()
@@ -223,12 +235,14 @@ def interpolate(run, rows, steps, out, seed, between, data, device) -> None:
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @DEVICE
+@CHECKPOINT
 @_friendly
-def evaluate(run, n, data, inception_weights, seed, device) -> None:
+def evaluate(run, n, data, inception_weights, seed, device, checkpoint) -> None:
     """Metrics of one run into RUN/metrics.json, printed as a table."""
     from pokegen.evaluation.evaluate import evaluate_run, format_table
 
-    click.echo(format_table(evaluate_run(run, n, data, inception_weights, device, seed)))
+    metrics = evaluate_run(run, n, data, inception_weights, device, seed, checkpoint=checkpoint)
+    click.echo(format_table(metrics))
 
 
 @main.command()

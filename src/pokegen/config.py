@@ -15,6 +15,7 @@ GAN_LOSSES = ("hinge", "ns")
 PRIORS = ("gaussian", "gmm")
 G_NORMS = ("group", "batch")
 LR_SCHEDULES = ("constant", "cosine")
+CHECKPOINTS = ("last", "best")  # every run saves both; "best" has the lowest health SWD
 
 
 @dataclass(frozen=True)

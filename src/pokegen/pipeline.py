@@ -16,16 +16,18 @@ def finish_run(
     device: str = "cpu",
     evaluate_n: int = 1000,
     seed: int = 0,
+    checkpoint: str = "last",
 ) -> dict:
     """Everything a trained run shows a person: samples, reconstructions, a latent walk, metrics."""
     from pokegen.evaluation.evaluate import evaluate_run
 
-    run = sampling.load_run(run_dir, device)
-    sampling.sample(run_dir, n=n_samples, seed=seed, device=device)
+    kw = {"data": data, "device": device, "checkpoint": checkpoint}
+    run = sampling.load_run(run_dir, device, checkpoint)
+    sampling.sample(run_dir, n=n_samples, seed=seed, device=device, checkpoint=checkpoint)
     if run.family != "gan":
-        sampling.write_reconstructions(run_dir, data=data, device=device)
-    sampling.interpolate(run_dir, seed=seed, data=data, device=device)
-    return evaluate_run(run_dir, n=evaluate_n, data=data, device=device, seed=seed)
+        sampling.write_reconstructions(run_dir, **kw)
+    sampling.interpolate(run_dir, seed=seed, **kw)
+    return evaluate_run(run_dir, n=evaluate_n, seed=seed, **kw)
 
 
 def run_all(

@@ -76,7 +76,8 @@ class Run:
 
 
 def load_run(run_dir: str | Path, device: str = "cpu", checkpoint: str = "last") -> Run:
-    """Rebuild a run's models from config.json and a checkpoint; never unpickles anything."""
+    """Rebuild a run's models from config.json and a checkpoint ("last", or "best" by the
+    training-time SWD probe); never unpickles anything."""
     from pokegen.models import build_models
     from pokegen.training.checkpoint import load_checkpoint, module_state
     from pokegen.training.distributed import resolve_device
@@ -86,6 +87,8 @@ def load_run(run_dir: str | Path, device: str = "cpu", checkpoint: str = "last")
         raise RunError(f"{path} is not a run folder (no config.json)")
     doc = json.loads((path / "config.json").read_text())
     cfg = C.from_dict(doc["config"])
+    if checkpoint not in C.CHECKPOINTS:
+        raise RunError(f"checkpoint must be one of {', '.join(C.CHECKPOINTS)}, got {checkpoint!r}")
     tensors, _ = load_checkpoint(path / "checkpoints" / f"{checkpoint}.json")
     dev = resolve_device(device)
     models = build_models(cfg.model, cfg.data.image_size, cfg.data.channels)
@@ -169,9 +172,10 @@ def sample(
     type1: str | None = None,
     type2: str | None = None,
     device: str = "cpu",
+    checkpoint: str = "last",
 ) -> Path:
     """Write n numbered PNGs and grid.png into `out` (default RUN/samples)."""
-    run = load_run(run_dir, device)
+    run = load_run(run_dir, device, checkpoint)
     out = Path(out) if out is not None else run.path / "samples"
     images = generate(run, n, seed, labels_for(run, n, type1, type2))
     out.mkdir(parents=True, exist_ok=True)
@@ -206,9 +210,10 @@ def write_reconstructions(
     n: int = 16,
     data: str | None = None,
     device: str = "cpu",
+    checkpoint: str = "last",
 ) -> Path:
     """Holdout originals (odd columns) beside their reconstructions (even columns)."""
-    run = load_run(run_dir, device)
+    run = load_run(run_dir, device, checkpoint)
     x, y = _holdout(run, n, data)
     x_hat = reconstruct(run, x, y)
     pairs = torch.stack([x, x_hat], dim=1).flatten(0, 1)  # [2n, C, S, S]: original, recon, …
@@ -234,12 +239,13 @@ def interpolate(
     data: str | None = None,
     device: str = "cpu",
     between: tuple[str, str] | None = None,
+    checkpoint: str = "last",
 ) -> Path:
     """A latent-walk grid (rows × steps) and a GIF: GANs walk between random latents, AE/VAE
     between the codes of two holdout images. `between=(A, B)` (conditional runs) keeps each
     row's latent fixed and walks the label from type A to type B instead, into
     interpolation_A_to_B.{png,gif}."""
-    run = load_run(run_dir, device)
+    run = load_run(run_dir, device, checkpoint)
     out = Path(out) if out else run.path
     if between is not None:
         frames = type_walk(run, *between, rows, steps, seed)

@@ -102,7 +102,7 @@ def test_evaluate_run_writes_files_and_repeats(tmp_path, monkeypatch, real, hold
         z = torch.randn(n, 8, generator=torch.Generator().manual_seed(seed))
         return _TinyAE()(z)
 
-    monkeypatch.setattr(sampling, "load_run", lambda run_dir, device="cpu": run)
+    monkeypatch.setattr(sampling, "load_run", lambda run_dir, device="cpu", checkpoint="last": run)
     monkeypatch.setattr(sampling, "generate", generate)
     monkeypatch.setattr(sampling, "reconstruct", lambda run, x, labels=None: x * 0.5)
     from pokegen.evaluation import inception

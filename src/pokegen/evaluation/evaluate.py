@@ -142,6 +142,7 @@ def evaluate_run(
     device: str = "auto",
     seed: int = 0,
     per_type: int | None = None,
+    checkpoint: str = "last",
 ) -> dict:
     """Compute a run's metrics, write RUN/metrics.json and RUN/novelty.png; print nothing.
 
@@ -153,7 +154,7 @@ def evaluate_run(
 
     run_dir = Path(run_dir)
     dev = _resolve_device(device)
-    run = load_run(run_dir, device=str(dev))
+    run = load_run(run_dir, device=str(dev), checkpoint=checkpoint)
     ds = run.load_data(data)
     train_idx, holdout_idx = run.split(ds)
     real_train, real_holdout = ds.images[train_idx], ds.images[holdout_idx]
@@ -184,7 +185,7 @@ def evaluate_run(
         run.cfg.loss.likelihood if run.family == "vae" else None,
         dev,
     )
-    metrics = {"run": run_dir.name, **_json_ready(metrics)}
+    metrics = {"run": run_dir.name, "checkpoint": checkpoint, **_json_ready(metrics)}
     if conditional:
         from pokegen.evaluation.conditional import evaluate_conditional
 
