@@ -83,6 +83,9 @@ def test_dry_run_prints_the_resolved_config():
     cfg = json.loads(result.output)
     assert (cfg["data"]["image_size"], cfg["model"]["latent_dim"], cfg["lr"]) == (120, 32, 0.003)
     assert cfg["model"]["family"] == "vae"
+    gan = json.loads(invoke("train", "gan", "--dry-run", "--encoder").output)
+    assert gan["model"]["encoder"] is True
+    assert json.loads(invoke("train", "gan", "--dry-run").output)["model"]["encoder"] is False
 
 
 @pytest.mark.parametrize(
@@ -90,6 +93,7 @@ def test_dry_run_prints_the_resolved_config():
     [
         (["train", "vae", "--image-size", "60", "--dry-run"], "multiple of 8"),
         (["train", "ae", "--conditional", "--dry-run"], "conditional"),
+        (["train", "vae", "--encoder", "--dry-run"], "encoder is a gan option"),
         (
             ["train", "gan", "--data", "/no/such/folder", "--epochs", "1", "--device", "cpu"],
             "/no/such/folder",

@@ -44,6 +44,10 @@ def test_from_dict_ignores_keys_of_newer_versions():
         ({"model": {"g_norm": "layer"}}, "generator norm"),
         ({"model": {"mbstd_group": -1}}, "minibatch-std"),
         ({"loss": {"mode_seeking": -0.5}}, "mode-seeking"),
+        ({"loss": {"vae_weight": -1.0}}, "VAE weight"),
+        ({"model": {"g_convs": 0}}, "convs per block"),
+        ({"model": {"decoder_top": -1}}, "decoder top"),
+        ({"model": {"encoder": True}}, "encoder is a gan option"),
     ],
 )
 def test_validate_rejects_unusable_settings_with_one_line(changes, message):

@@ -107,6 +107,12 @@ def data(path, image_size, background, crop, out) -> None:
     "--conditional", is_flag=True, default=None, help="Condition on labels (Type1/Type2)."
 )
 @click.option("--label-column", type=str, help="CSV column to use as the label.")
+@click.option(
+    "--encoder",
+    is_flag=True,
+    default=None,
+    help="gan: also learn q(z|x), so the generator is a VAE decoder too (VAE-GAN: more recall).",
+)
 @DEVICE
 @click.option("--amp", is_flag=True, default=None, help="Mixed precision (CUDA).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
@@ -130,6 +136,7 @@ def train(
     crop,
     conditional,
     label_column,
+    encoder,
     device,
     amp,
     resume,
@@ -153,7 +160,9 @@ def train(
                 crop=crop,
                 label_column=label_column,
             ),
-            model=given(latent_dim=latent_dim, width=width, conditional=conditional),
+            model=given(
+                latent_dim=latent_dim, width=width, conditional=conditional, encoder=encoder
+            ),
             **given(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, amp=amp),
             **({} if minutes is None else {"minutes": minutes or None}),
         )

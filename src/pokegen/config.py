@@ -49,9 +49,12 @@ class ModelConfig:
     max_width: int = 256
     spectral_norm: bool = True  # discriminator only
     g_norm: str = "group"  # fastgan generator: group (batch-independent) | batch
+    g_convs: int = 1  # fastgan generator: 3×3 convs per up-block; ≥ 2 adds a full-size level
     mbstd_group: int = 0  # discriminator minibatch-std group size (0: off; 4 lost in BENCHMARKS)
+    encoder: bool = False  # gan: add q(z|x) so the generator is also a VAE decoder (VAE-GAN)
     prior: str = "gaussian"  # latent density fitted for AE generation: gaussian | gmm
     prior_components: int = 10
+    decoder_top: int = 0  # ae/vae: channels of a full-resolution decoder level (0: none)
     conditional: bool = False
     n_classes: int = 0  # filled in from the data's label vocabulary when conditional
 
@@ -70,6 +73,7 @@ class LossConfig:
     augment: str = "color,translation,cutout"  # DiffAugment policy for GANs ('' disables)
     recon_weight: float = 1.0  # FastGAN discriminator self-supervised reconstruction
     mode_seeking: float = 0.0  # weight of MSGAN's diversity term in the generator loss
+    vae_weight: float = 1.0  # gan with an encoder: weight of the generator's negative ELBO
 
 
 @dataclass(frozen=True)
@@ -197,8 +201,12 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         (4 <= m.width <= m.max_width, f"width must be in [4, max_width], got {m.width}"),
         (m.prior in PRIORS, f"prior must be one of {', '.join(PRIORS)}"),
         (m.g_norm in G_NORMS, f"generator norm must be one of {', '.join(G_NORMS)}"),
+        (0 <= m.decoder_top <= 256, f"decoder top must be 0 to 256, got {m.decoder_top}"),
+        (1 <= m.g_convs <= 4, f"generator convs per block must be 1 to 4, got {m.g_convs}"),
         (m.mbstd_group >= 0, f"minibatch-std group must be ≥ 0, got {m.mbstd_group}"),
         (lo.mode_seeking >= 0, f"mode-seeking weight must be ≥ 0, got {lo.mode_seeking}"),
+        (lo.vae_weight >= 0, f"VAE weight must be ≥ 0, got {lo.vae_weight}"),
+        (not (m.encoder and m.family != "gan"), "an encoder is a gan option (ae/vae have one)"),
         (lo.likelihood in LIKELIHOODS, f"likelihood must be one of {', '.join(LIKELIHOODS)}"),
         (lo.gan_loss in GAN_LOSSES, f"GAN loss must be one of {', '.join(GAN_LOSSES)}"),
         (cfg.epochs >= 1, f"epochs must be at least 1, got {cfg.epochs}"),

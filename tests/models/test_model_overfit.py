@@ -92,3 +92,18 @@ def test_fastgan_reconstruction_decoders_learn():
 
     first, last = fit(disc.parameters(), loss, steps=60)
     assert last < 0.7 * first
+
+
+def test_vae_gan_generator_learns_to_reconstruct_through_its_encoder():
+    torch.manual_seed(0)
+    cfg = ModelConfig("gan", "fastgan", latent_dim=L, width=8, max_width=32, encoder=True)
+    gen, x = build_models(cfg, SIZE, 3)["generator"], batch()
+    g = torch.Generator().manual_seed(0)
+
+    def loss():
+        z, noise = torch.randn(B, L, generator=g), torch.randn(B, L, generator=g)
+        _, recon, mu, logvar = gen(z, x=x, noise=noise)
+        return F.l1_loss(recon, x) + 1e-3 * losses.kl_normal(mu, logvar).mean()
+
+    first, last = fit(gen.parameters(), loss, steps=60)
+    assert last < 0.6 * first

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -123,3 +125,50 @@ def test_conditioning_changes_outputs():
         net = models["generator"] if family == "gan" else models[family].decode
         out = net(z, y)
         assert not torch.allclose(out[0], out[1]), (family, arch)
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_gan_encoder_reconstructs_in_the_same_pass_and_leaves_sampling_alone(conditional):
+    cfg = tiny("gan", "fastgan", conditional)
+    torch.manual_seed(0)
+    plain = build_models(cfg, 24, 3)["generator"]
+    torch.manual_seed(0)
+    with_enc = build_models(replace(cfg, encoder=True), 24, 3)["generator"]
+    with_enc.net.load_state_dict(plain.net.state_dict())
+    z, x, noise = torch.randn(3, L), torch.rand(3, 3, 24, 24) * 2 - 1, torch.randn(3, L)
+    y = labels(3) if conditional else None
+    assert torch.equal(with_enc(z, y), plain(z, y))  # sampling never touches the encoder
+    fakes, recons, mu, logvar = with_enc(z, y, x=x, noise=noise)
+    assert fakes.shape == recons.shape == x.shape and mu.shape == logvar.shape == (3, L)
+    assert torch.allclose(fakes, plain(z, y), atol=1e-6)  # group norm: batch-independent
+    with pytest.raises(ValueError, match="encoder=True"):
+        plain(z, y, x=x, noise=noise)
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_deeper_fastgan_generator_adds_a_full_resolution_level(conditional):
+    cfg = replace(tiny("gan", "fastgan", conditional), g_convs=2)
+    gen = build_models(cfg, 24, 4)["generator"]
+    seen = []
+    gen.net.top[0].register_forward_hook(lambda m, i, out: seen.append(out.shape))
+    out = gen(torch.randn(2, L), labels(2) if conditional else None)
+    assert out.shape == (2, 4, 24, 24) and out.abs().max() <= 1
+    assert seen == [(2, 8, 24, 24)]  # width 8 features at the full 24 px before RGB
+    one = build_models(tiny("gan", "fastgan", conditional), 24, 4)["generator"]
+    names = {k for k, _ in one.named_parameters()}
+    assert {k for k, _ in gen.named_parameters()} > {k for k in names if "to_rgb" not in k}
+    assert "net.to_rgb.1.weight" in names  # g_convs 1 keeps the parameter names of old runs
+
+
+@pytest.mark.parametrize(("family", "arch"), FAMILY_ARCHS[:4])
+@pytest.mark.parametrize("size", [24, 120])
+def test_decoder_top_level_runs_at_full_resolution(family, arch, size):
+    net = build_models(replace(tiny(family, arch, False), decoder_top=6), size, 3)[family]
+    seen = []
+    last_conv = net.decoder.body[-2]
+    assert isinstance(last_conv, torch.nn.Conv2d) and last_conv.in_channels == 6
+    last_conv.register_forward_hook(lambda m, i, out: seen.append(i[0].shape))
+    x = torch.rand(2, 3, size, size) * 2 - 1
+    out = net(x) if family == "ae" else net(x)[0]
+    assert out.shape == x.shape and out.abs().max() <= 1
+    assert seen == [(2, 6, size, size)]  # 6 feature channels at full size feed the pixels

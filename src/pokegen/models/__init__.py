@@ -28,29 +28,32 @@ def build_models(cfg: ModelConfig, image_size: int, channels: int) -> nn.ModuleD
     if cfg.conditional and cfg.n_classes < 1:
         raise ValueError("conditional models need n_classes ≥ 1 (labels from the data)")
     k = cfg.n_classes if cfg.conditional else 0
-    size = dict(image_size=image_size, channels=channels, width=cfg.width, max_width=cfg.max_width)
-    if cfg.family == "gan":
-        return nn.ModuleDict(
-            {
-                "generator": Generator(
-                    **size, latent_dim=cfg.latent_dim, arch=cfg.arch, n_classes=k, norm=cfg.g_norm
-                ),
-                "discriminator": Discriminator(
-                    **size,
-                    arch=cfg.arch,
-                    spectral_norm=cfg.spectral_norm,
-                    n_classes=k,
-                    mbstd_group=cfg.mbstd_group,
-                ),
-            }
-        )
-    cls = AutoEncoder if cfg.family == "ae" else VAE
-    net = cls(
-        **size,
-        latent_dim=cfg.latent_dim,
+    shared = dict(
+        image_size=image_size,
+        channels=channels,
+        width=cfg.width,
+        max_width=cfg.max_width,
         arch=cfg.arch,
         n_classes=k,
+    )
+    if cfg.family == "gan":
+        generator = Generator(
+            **shared,
+            latent_dim=cfg.latent_dim,
+            norm=cfg.g_norm,
+            encoder=cfg.encoder,
+            convs=cfg.g_convs,
+        )
+        discriminator = Discriminator(
+            **shared, spectral_norm=cfg.spectral_norm, mbstd_group=cfg.mbstd_group
+        )
+        return nn.ModuleDict({"generator": generator, "discriminator": discriminator})
+    cls = AutoEncoder if cfg.family == "ae" else VAE
+    net = cls(
+        **shared,
+        latent_dim=cfg.latent_dim,
         prior=cfg.prior,
         prior_components=cfg.prior_components,
+        decoder_top=cfg.decoder_top,
     )
     return nn.ModuleDict({cfg.family: net})

@@ -23,11 +23,14 @@ class AutoEncoder(nn.Module):
         n_classes: int = 0,
         prior: str = "gaussian",
         prior_components: int = 10,
+        decoder_top: int = 0,
     ):
         super().__init__()
         self.latent_dim = latent_dim
         self.encoder = Encoder(image_size, channels, latent_dim, width, max_width, arch, n_classes)
-        self.decoder = Decoder(image_size, channels, latent_dim, width, max_width, arch, n_classes)
+        self.decoder = Decoder(
+            image_size, channels, latent_dim, width, max_width, arch, n_classes, decoder_top
+        )
         self.prior = LatentPrior(latent_dim, prior, prior_components, n_classes=n_classes)
 
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:

@@ -74,7 +74,11 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """Code [B, in_features] (+ labels) → image mean [B, C, S, S] in [-1, 1] (tanh)."""
+    """Code [B, in_features] (+ labels) → image mean [B, C, S, S] in [-1, 1] (tanh).
+
+    `top` > 0 adds a feature level of that many channels at full resolution, so the last
+    upsampling step is not also the only map from features to pixels.
+    """
 
     def __init__(
         self,
@@ -85,6 +89,7 @@ class Decoder(nn.Module):
         max_width: int,
         arch: str,
         n_classes: int = 0,
+        top: int = 0,
     ):
         super().__init__()
         _check_arch(arch)
@@ -103,7 +108,12 @@ class Decoder(nn.Module):
             layers += [UpConv(widths[i], widths[i - 1], sizes[i]), *stage(widths[i - 1])]
         if not plain:
             layers += [nn.GroupNorm(groups_for(widths[0]), widths[0]), nn.SiLU()]
-        layers += [UpConv(widths[0], channels, sizes[0]), nn.Tanh()]
+        if top:  # a `top`-channel feature level at full resolution, then a 3×3 conv to pixels
+            layers += [UpConv(widths[0], top, sizes[0]), *stage(top)]
+            layers += [] if plain else [nn.GroupNorm(groups_for(top), top), nn.SiLU()]
+            layers += [nn.Conv2d(top, channels, 3, padding=1), nn.Tanh()]
+        else:  # the last 2× step maps straight to pixels
+            layers += [UpConv(widths[0], channels, sizes[0]), nn.Tanh()]
         self.body = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:

@@ -54,11 +54,13 @@ class FastGANGenerator(nn.Module):
         max_width: int,
         n_classes: int = 0,
         norm: str = "group",
+        convs: int = 1,
     ):
         super().__init__()
         sizes = level_sizes(image_size)
         widths = level_widths(len(sizes) - 1, width, max_width)
         c_base, base = widths[-1], sizes[-1]
+        extra = convs - 1  # 3×3 convs after each up-block's first (FastGAN itself has 2 in all)
         self.base_shape = (2 * c_base, base, base)
         self.stem = nn.Linear(latent_dim, 2 * c_base * base * base)
         self.stem_norm = CondNorm(2 * c_base, n_classes, norm)
@@ -71,18 +73,49 @@ class FastGANGenerator(nn.Module):
         self.sle = nn.ModuleDict(
             {str(j): SLE(feats[j - SLE_SPAN], feats[j]) for j in range(SLE_SPAN, len(feats))}
         )
-        self.to_rgb = upsample_conv(widths[0], channels, sizes[0])
+        self.extra = nn.ModuleList(
+            nn.ModuleList(ConvNorm(c, c, n_classes, norm) for _ in range(extra)) for c in feats[1:]
+        )
+        if extra:  # a feature level at full resolution, so details are not bilinear blur
+            top = ConvNorm(widths[0], widths[0], n_classes, norm, up_to=sizes[0])
+            more = [ConvNorm(widths[0], widths[0], n_classes, norm) for _ in range(extra - 1)]
+            self.top = nn.ModuleList([top, *more])
+            self.to_rgb = nn.Conv2d(widths[0], channels, 3, padding=1)
+        else:  # the original light head: bilinear 2× and one conv straight to RGB
+            self.top = nn.ModuleList()
+            self.to_rgb = upsample_conv(widths[0], channels, sizes[0])
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         h = self.stem(F.normalize(z, dim=1) * z.shape[1] ** 0.5)  # unit-RMS latents
         h = F.glu(self.stem_norm(h.view(-1, *self.base_shape), y), dim=1)  # [B, c, b, b]
         feats = [h]
-        for j, (up, norm) in enumerate(zip(self.ups, self.norms, strict=True), start=1):
+        levels = zip(self.ups, self.norms, self.extra, strict=True)
+        for j, (up, norm, extra) in enumerate(levels, start=1):
             h = F.leaky_relu(norm(up(h), y), 0.2)
+            for block in extra:
+                h = block(h, y)
             if str(j) in self.sle:
                 h = self.sle[str(j)](feats[j - SLE_SPAN], h)
             feats.append(h)
+        for block in self.top:
+            h = block(h, y)  # [B, w0, S, S]
         return torch.tanh(self.to_rgb(h))
+
+
+class ConvNorm(nn.Module):
+    """3×3 conv (after bilinear upsampling to `up_to` px if given), a norm, LeakyReLU(0.2)."""
+
+    def __init__(self, c_in: int, c_out: int, n_classes: int, norm: str, up_to: int | None = None):
+        super().__init__()
+        self.conv = (
+            nn.Conv2d(c_in, c_out, 3, padding=1)
+            if up_to is None
+            else upsample_conv(c_in, c_out, up_to)
+        )
+        self.norm = CondNorm(c_out, n_classes, norm)
+
+    def forward(self, h: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return F.leaky_relu(self.norm(self.conv(h), y), 0.2)
 
 
 class DownBlock(nn.Module):

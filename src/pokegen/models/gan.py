@@ -20,7 +20,9 @@ from pokegen.models.blocks import (
     level_widths,
     maybe_sn,
 )
+from pokegen.models.codec import Encoder
 from pokegen.models.fastgan import FastGANDiscriminator, FastGANGenerator
+from pokegen.models.vae import LOGVAR_RANGE
 
 GAN_ARCHS = ("dcgan", "fastgan")
 Recon = tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]
@@ -32,7 +34,13 @@ def _check_arch(arch: str) -> None:
 
 
 class Generator(nn.Module):
-    """Latents z [B, L] (+ multi-hot labels [B, K]) → images [B, C, S, S] in [-1, 1]."""
+    """Latents z [B, L] (+ multi-hot labels [B, K]) → images [B, C, S, S] in [-1, 1].
+
+    With `encoder=True` it also holds q(z|x), a small conv encoder, so the generator doubles as a
+    VAE decoder (VAE-GAN, Larsen et al. 2016): every training image has a latent that must decode
+    back to it, which gives a few-hundred-image GAN the coverage adversarial training alone lacks.
+    Sampling never uses the encoder.
+    """
 
     def __init__(
         self,
@@ -44,19 +52,43 @@ class Generator(nn.Module):
         arch: str = "fastgan",
         n_classes: int = 0,
         norm: str = "group",
+        encoder: bool = False,
+        convs: int = 1,
     ):
         super().__init__()
         _check_arch(arch)
         self.latent_dim, self.arch = latent_dim, arch
+        self.encoder = (
+            Encoder(image_size, channels, 2 * latent_dim, width, max_width, "conv", n_classes)
+            if encoder
+            else None
+        )
         if arch == "dcgan":  # batch norm, as the DCGAN paper
             self.net = DCGANGenerator(image_size, channels, latent_dim, width, max_width, n_classes)
         else:
             self.net = FastGANGenerator(
-                image_size, channels, latent_dim, width, max_width, n_classes, norm
+                image_size, channels, latent_dim, width, max_width, n_classes, norm, convs
             )
 
-    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net(z, y)
+    def forward(
+        self,
+        z: torch.Tensor,
+        y: torch.Tensor | None = None,
+        x: torch.Tensor | None = None,
+        noise: torch.Tensor | None = None,
+    ) -> torch.Tensor | tuple[torch.Tensor, ...]:
+        """G(z); given reals x and noise [B, L] also their reconstructions, in one pass:
+        (fakes, reconstructions, μ, logvar) with z_x = μ + σ·noise (reparameterised)."""
+        if x is None:
+            return self.net(z, y)
+        if self.encoder is None or noise is None:
+            raise ValueError("reconstructing needs a generator built with encoder=True and noise")
+        mu, logvar = self.encoder(x, y).chunk(2, dim=1)  # [B, 2L] → 2 × [B, L]
+        logvar = logvar.clamp(*LOGVAR_RANGE)
+        z_x = mu + (0.5 * logvar).exp() * noise
+        both = self.net(torch.cat([z, z_x]), None if y is None else torch.cat([y, y]))  # [2B, …]
+        fakes, recons = both.chunk(2, dim=0)
+        return fakes, recons, mu, logvar
 
 
 class Discriminator(nn.Module):

@@ -28,13 +28,16 @@ class VAE(nn.Module):
         n_classes: int = 0,
         prior: str = "gaussian",
         prior_components: int = 10,
+        decoder_top: int = 0,
     ):
         super().__init__()
         self.latent_dim = latent_dim
         self.encoder = Encoder(
             image_size, channels, 2 * latent_dim, width, max_width, arch, n_classes
         )
-        self.decoder = Decoder(image_size, channels, latent_dim, width, max_width, arch, n_classes)
+        self.decoder = Decoder(
+            image_size, channels, latent_dim, width, max_width, arch, n_classes, decoder_top
+        )
         # Read by the learned-scale likelihoods (gaussian_learned, laplace); shared by all pixels.
         self.log_sigma = nn.Parameter(torch.tensor(LOG_SIGMA_INIT))
         # Standard normal until fitted; a "gmm" fitted on posterior means may sharpen samples.

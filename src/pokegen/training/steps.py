@@ -100,8 +100,12 @@ def gan_step(ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, to
     # One batch of fakes serves both updates (as the PyTorch DCGAN example does): the
     # discriminator sees it detached, the generator then backpropagates through it.
     z = ctx.randn(b, cfg.model.latent_dim)
+    vae = cfg.model.encoder  # VAE-GAN: the same pass also reconstructs the reals
     with ctx.autocast():
-        fake = G(z, cond)  # [B, C, S, S]
+        if vae:
+            fake, recon, mu, logvar = G(z, cond, x=x, noise=ctx.randn(b, cfg.model.latent_dim))
+        else:
+            fake = G(z, cond)  # [B, C, S, S]
 
     # Discriminator: real and fake in one forward pass, so DDP all-reduces its gradients once.
     both = torch.cat([x, fake.detach().float()])
@@ -137,12 +141,28 @@ def gan_step(ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, to
             ms = losses.mode_seeking(fake.float(), z)
             loss_g = loss_g + lo.mode_seeking * ms
             stats["loss_g_ms"] = ms.detach()
+        if vae:
+            nelbo = generator_nelbo(ctx, x, recon.float(), mu.float(), logvar.float())
+            loss_g = loss_g + lo.vae_weight * nelbo
+            stats["loss_g_nelbo"] = nelbo.detach()
         ctx.optimize("generator", loss_g)
     finally:
         raw_d.requires_grad_(True)
     stats["loss_g"] = loss_g.detach()
     stats["d_real_sign"] = real_logits.detach().sign().mean()  # E[sign D(real)]: overfit signal
     return stats
+
+
+def generator_nelbo(
+    ctx: StepContext, x: torch.Tensor, recon: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
+) -> torch.Tensor:
+    """VAE-GAN's decoder term, per dimension: Laplace NLL at the fixed scale 0.1 (sharper than a
+    Gaussian, and no learned scale for the adversary to push around) + the VAE's warmed-up β·KL."""
+    lo = ctx.cfg.loss
+    nll = losses.reconstruction_nll(x, recon, math.log(losses.FIXED_SIGMA), "laplace")
+    kl = losses.kl_normal(mu, logvar, lo.free_bits)
+    weight = losses.kl_weight(ctx.step, lo.kl_warmup_steps, lo.beta)
+    return (nll + weight * kl).mean() / x[0].numel()
 
 
 @dataclass(frozen=True)
