@@ -111,7 +111,7 @@ def data(path, image_size, background, crop, out) -> None:
     "--encoder",
     is_flag=True,
     default=None,
-    help="gan: also learn q(z|x), so the generator is a VAE decoder too (VAE-GAN: more recall).",
+    help="gan: also learn q(z|x), so the generator doubles as a VAE decoder (VAE-GAN).",
 )
 @DEVICE
 @click.option("--amp", is_flag=True, default=None, help="Mixed precision (CUDA).")
