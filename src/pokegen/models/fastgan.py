@@ -1,7 +1,9 @@
 """A light FastGAN (Liu et al. 2021) sized for CPU training on a few hundred images.
 
 Generator: z → base map (linear + GLU), 2× up-blocks (bilinear upsampling + 3×3 conv, a norm,
-LeakyReLU), skip-layer excitation from three levels below, upsampling + 3×3 conv to RGB.
+LeakyReLU, and `convs` − 1 more 3×3 conv/norm/LeakyReLU), skip-layer excitation from three
+levels below; then with convs ≥ 2 a feature level at full size and a 3×3 conv to RGB, with
+convs = 1 bilinear upsampling + one 3×3 conv straight to RGB.
 The norm is group norm by default (label-conditional when conditional): it keeps samples
 independent of the batch, so the EMA copy and single-image sampling behave exactly like
 training; "batch" is FastGAN's own choice.
