@@ -53,6 +53,8 @@ class StepContext:
             scaler.update()
 
 
+LOG_FIXED_SIGMA = math.log(losses.FIXED_SIGMA)  # the VAE-GAN generator's Laplace scale, 0.1
+
 StepFn = Callable[[StepContext, torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
 
 
@@ -75,10 +77,9 @@ def vae_step(ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, to
     noise = ctx.randn(x.shape[0], ctx.cfg.model.latent_dim)
     with ctx.autocast():
         x_mean, mu, logvar = ctx.nets["vae"](x, _cond(ctx, y), noise=noise)
-    nll = losses.reconstruction_nll(x, x_mean.float(), ctx.raw["vae"].log_sigma, lo.likelihood)
-    kl = losses.kl_normal(mu.float(), logvar.float(), lo.free_bits)
-    weight = losses.kl_weight(ctx.step, lo.kl_warmup_steps, lo.beta)
-    loss = (nll + weight * kl).mean() / x[0].numel()  # per dimension: comparable across sizes
+    loss, nll, kl = negative_elbo(
+        ctx, x, x_mean.float(), mu.float(), logvar.float(), ctx.raw["vae"].log_sigma, lo.likelihood
+    )
     ctx.optimize("vae", loss)
     dims = x[0].numel()
     return {
@@ -141,8 +142,10 @@ def gan_step(ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, to
             ms = losses.mode_seeking(fake.float(), z)
             loss_g = loss_g + lo.mode_seeking * ms
             stats["loss_g_ms"] = ms.detach()
-        if vae:
-            nelbo = generator_nelbo(ctx, x, recon.float(), mu.float(), logvar.float())
+        if vae:  # Laplace at the fixed scale 0.1: sharp, and no learned scale to push around
+            nelbo, _, _ = negative_elbo(
+                ctx, x, recon.float(), mu.float(), logvar.float(), LOG_FIXED_SIGMA, "laplace"
+            )
             loss_g = loss_g + lo.vae_weight * nelbo
             stats["loss_g_nelbo"] = nelbo.detach()
         ctx.optimize("generator", loss_g)
@@ -153,16 +156,22 @@ def gan_step(ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, to
     return stats
 
 
-def generator_nelbo(
-    ctx: StepContext, x: torch.Tensor, recon: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
-) -> torch.Tensor:
-    """VAE-GAN's decoder term, per dimension: Laplace NLL at the fixed scale 0.1 (sharper than a
-    Gaussian, and no learned scale for the adversary to push around) + the VAE's warmed-up β·KL."""
+def negative_elbo(
+    ctx: StepContext,
+    x: torch.Tensor,
+    x_mean: torch.Tensor,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    log_sigma: torch.Tensor | float,
+    likelihood: str,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(loss per dimension, NLL [B], KL [B]) of the VAE and of the VAE-GAN's generator alike:
+    reconstruction NLL + warmed-up β·KL, divided by C·S·S so it is comparable across sizes."""
     lo = ctx.cfg.loss
-    nll = losses.reconstruction_nll(x, recon, math.log(losses.FIXED_SIGMA), "laplace")
+    nll = losses.reconstruction_nll(x, x_mean, log_sigma, likelihood)
     kl = losses.kl_normal(mu, logvar, lo.free_bits)
     weight = losses.kl_weight(ctx.step, lo.kl_warmup_steps, lo.beta)
-    return (nll + weight * kl).mean() / x[0].numel()
+    return (nll + weight * kl).mean() / x[0].numel(), nll, kl
 
 
 @dataclass(frozen=True)
