@@ -45,6 +45,8 @@ def test_from_dict_ignores_keys_of_newer_versions():
         ({"model": {"mbstd_group": -1}}, "minibatch-std"),
         ({"loss": {"mode_seeking": -0.5}}, "mode-seeking"),
         ({"loss": {"vae_weight": -1.0}}, "VAE weight"),
+        ({"loss": {"ada_target": 1.0}}, "ADA target"),
+        ({"loss": {"ada_images": 0}}, "ADA images"),
         ({"model": {"g_convs": 0}}, "convs per block"),
         ({"model": {"decoder_top": -1}}, "decoder top"),
         ({"model": {"encoder": True}}, "encoder is a gan option"),

@@ -71,6 +71,8 @@ class LossConfig:
     r1_gamma: float = 0.0  # R1 penalty weight on real images (0 disables)
     r1_every: int = 4  # lazy R1: apply every N discriminator steps
     augment: str = "color,translation,cutout"  # DiffAugment policy for GANs ('' disables)
+    ada_target: float = 0.0  # ADA: E[sign D(real)] to hold by adapting p (0 disables; ADA: 0.6)
+    ada_images: int = 20_000  # ADA: images over which p can move from 0 to 1
     recon_weight: float = 1.0  # FastGAN discriminator self-supervised reconstruction
     mode_seeking: float = 0.0  # weight of MSGAN's diversity term in the generator loss
     vae_weight: float = 1.0  # gan with an encoder: weight of the generator's negative ELBO
@@ -208,6 +210,8 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         (1 <= m.g_convs <= 4, f"generator convs per block must be 1 to 4, got {m.g_convs}"),
         (m.mbstd_group >= 0, f"minibatch-std group must be ≥ 0, got {m.mbstd_group}"),
         (lo.mode_seeking >= 0, f"mode-seeking weight must be ≥ 0, got {lo.mode_seeking}"),
+        (0 <= lo.ada_target < 1, f"ADA target must be in [0, 1), got {lo.ada_target}"),
+        (lo.ada_images >= 1, f"ADA images must be at least 1, got {lo.ada_images}"),
         (lo.vae_weight >= 0, f"VAE weight must be ≥ 0, got {lo.vae_weight}"),
         (not (m.encoder and m.family != "gan"), "an encoder is a gan option (ae/vae have one)"),
         (lo.likelihood in LIKELIHOODS, f"likelihood must be one of {', '.join(LIKELIHOODS)}"),

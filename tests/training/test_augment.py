@@ -1,11 +1,11 @@
-"""DiffAugment: identity when empty, differentiable, seeded, shape-preserving, alpha-safe."""
+"""DiffAugment and ADA: identity when off, differentiable, seeded, shape-preserving, alpha-safe."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from pokegen.training.augment import diff_augment
+from pokegen.training.augment import adapt_probability, adaptive_augment, diff_augment
 
 POLICY = "color,translation,cutout"
 
@@ -69,3 +69,42 @@ def test_does_not_touch_global_rng():
     torch.manual_seed(123)
     diff_augment(images(), POLICY, gen(0))
     assert torch.equal(torch.rand(1), expected)
+
+
+def test_adaptive_augment_is_identity_at_p_zero():
+    x = images()
+    assert adaptive_augment(x, 0.0, gen(0)) is x
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_adaptive_augment_moves_every_image_at_p_one_differentiably_and_seeded(channels):
+    x = images(channels, 24).requires_grad_(True)
+    out = adaptive_augment(x, 1.0, gen(1))
+    assert out.shape == x.shape
+    moved = (out.detach() - x.detach()).abs().flatten(1).amax(1)  # [B]
+    assert (moved > 0.1).all()
+    out.square().sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    torch.testing.assert_close(adaptive_augment(x.detach(), 1.0, gen(1)), out.detach())
+    assert not torch.equal(adaptive_augment(x.detach(), 1.0, gen(2)), out.detach())
+
+
+def test_adaptive_augment_applies_each_op_with_probability_p():
+    x = torch.linspace(-1, 1, 16).expand(400, 1, 16, 16)  # a horizontal ramp
+    out = adaptive_augment(x, 0.2, gen(0))
+    untouched = ((out - x).abs().flatten(1).amax(1) < 1e-4).float().mean()
+    # Six coins (the shift draws one per axis, and a vertical one leaves this ramp as it is);
+    # a 90° turn by 0 quarters is no turn.
+    assert abs(untouched - (1 - 0.2 * 3 / 4) * 0.8**4) < 0.06
+
+
+def test_adaptive_augment_reflects_instead_of_adding_a_frame():
+    x = torch.full((64, 3, 16, 16), 0.7)  # a plain background stays plain under any transform
+    torch.testing.assert_close(adaptive_augment(x, 1.0, gen(0)), x)
+
+
+def test_ada_controller_follows_the_overfitting_sign_and_stays_in_0_1():
+    assert adapt_probability(0.5, 0.7, 0.6, 0.1) == pytest.approx(0.6)  # D too sure: more
+    assert adapt_probability(0.5, 0.5, 0.6, 0.1) == pytest.approx(0.4)  # less
+    assert adapt_probability(0.95, 0.9, 0.6, 0.1) == 1.0
+    assert adapt_probability(0.05, 0.1, 0.6, 0.1) == 0.0

@@ -88,13 +88,24 @@ def test_other_seed_gives_other_weights(kaggle_dir, tmp_path):
     assert any(not torch.equal(ta[k], tb[k]) for k in ta if k.startswith("model."))
 
 
+# p moves by 0.2 per step of 6 images; the discriminator's logits are all 0 for two steps, so
+# that run is interrupted a step later, after p has first moved.
+ADA = {"ada_target": 0.05, "ada_images": 30}
+
+
 @pytest.mark.parametrize(
-    "family,schedule", [("ae", "cosine"), ("vae", "constant"), ("gan", "cosine")]
+    "family,schedule,loss,at",
+    [
+        ("ae", "cosine", {}, 2),
+        ("vae", "constant", {}, 2),
+        ("gan", "cosine", {}, 2),
+        ("gan", "constant", ADA, 3),
+    ],
 )
 def test_interrupt_then_resume_matches_an_uninterrupted_run(
-    family, schedule, kaggle_dir, tmp_path, monkeypatch
+    family, schedule, loss, at, kaggle_dir, tmp_path, monkeypatch
 ):
-    kw = {"epochs": 2, "lr_schedule": schedule}
+    kw = {"epochs": 2, "lr_schedule": schedule, "loss": loss}
     straight = engine.train(tiny(family, kaggle_dir, tmp_path / "straight", **kw), quiet=True)
 
     spec = steps.FAMILY_SPECS[family]
@@ -102,7 +113,7 @@ def test_interrupt_then_resume_matches_an_uninterrupted_run(
 
     def interrupting(ctx, x, y):
         calls["n"] += 1
-        if calls["n"] == 2:  # mid-epoch: the fixture has 3 batches per epoch
+        if calls["n"] == at:  # the fixture has 3 batches per epoch
             os.kill(os.getpid(), signal.SIGINT)
         return spec.step(ctx, x, y)
 
@@ -112,13 +123,15 @@ def test_interrupt_then_resume_matches_an_uninterrupted_run(
     with pytest.raises(KeyboardInterrupt, match="--resume"):
         engine.train(cfg, quiet=True)
     _, state = weights(tmp_path / "resumed")
-    assert (state["step"], state["epoch"], state["batch"]) == (2, 0, 2)
+    assert (state["step"], state["epoch"], state["batch"]) == (at, 0, at)
+    assert (state["aug_p"] > 0) == bool(loss)  # ADA's p is loop state the resume must restore
     load_run(tmp_path / "resumed")  # an interrupted run is loadable
 
     monkeypatch.setitem(steps.FAMILY_SPECS, family, spec)
     engine.train(cfg, resume=True, quiet=True)
     (a, sa), (b, sb) = weights(straight), weights(tmp_path / "resumed")
     assert sa["step"] == sb["step"] and sa["epoch"] == sb["epoch"] == 2
+    assert sa["aug_p"] == sb["aug_p"]
     for key in a:
         if key.startswith(("model.", "ema.", "optim.")):
             assert torch.allclose(a[key].float(), b[key].float(), atol=1e-6), key

@@ -1,13 +1,17 @@
-"""DiffAugment (Zhao et al. 2020): differentiable augmentations applied to reals and fakes alike.
+"""Differentiable augmentations applied to the discriminator's reals and fakes alike.
 
-Policies are comma-separated names: "color" (brightness, saturation, contrast), "translation"
-(shift by up to 1/8 of the size, zero padded), "cutout" (zero a square of half the size).
+DiffAugment (Zhao et al. 2020) policies are comma-separated names, always on: "color"
+(brightness, saturation, contrast), "translation" (shift by up to 1/8 of the size, zero padded),
+"cutout" (zero a square of half the size). ADA (Karras et al. 2020) adds geometric transforms,
+each applied to an image with a probability p that the loop raises while the discriminator is too
+sure of the reals (E[sign D(real)] above a target) and lowers otherwise.
 All random numbers come from the passed generator, drawn on its device (the CPU) and then moved
 to the images' device. Colour ops touch the RGB channels only; an alpha channel is kept.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -112,3 +116,52 @@ def diff_augment(x: torch.Tensor, policy: str, generator: torch.Generator) -> to
     for name in parse_policy(policy):
         x = AUGMENTATIONS[name](x, generator)
     return x
+
+
+ADA_SCALE_STD = 0.2  # log2 standard deviation of isotropic and anisotropic scaling (ADA's)
+ADA_TRANSLATE_STD = 0.125  # fractional translation, as a fraction of the image size (ADA's)
+
+
+def _apply_with(p: float, x: torch.Tensor, generator: torch.Generator, value: torch.Tensor):
+    """`value` [B] where an image's p-coin comes up, the transform's identity (0) elsewhere."""
+    return torch.where(_rand(x, generator, x.shape[0]) < p, value, torch.zeros_like(value))
+
+
+def adaptive_augment(x: torch.Tensor, p: float, generator: torch.Generator) -> torch.Tensor:
+    """ADA's geometric group on [B, C, H, W]: each of 90° rotation, isotropic scale, rotation,
+    anisotropic scale and fractional translation is applied to an image with probability p."""
+    if p <= 0:
+        return x
+    b = x.shape[0]
+    quarter = _randint(x, generator, 0, 4, b).to(x.dtype) * (math.pi / 2)
+    angle = _apply_with(p, x, generator, quarter)
+    log_scale = _apply_with(
+        p, x, generator, torch.randn(b, generator=generator).to(x) * ADA_SCALE_STD
+    )
+    angle = angle + _apply_with(p, x, generator, (_rand(x, generator, b) * 2 - 1) * math.pi)
+    log_aniso = _apply_with(
+        p, x, generator, torch.randn(b, generator=generator).to(x) * ADA_SCALE_STD
+    )
+    shift = torch.randn(b, 2, generator=generator).to(x) * (2 * ADA_TRANSLATE_STD)  # [-1,1] coords
+    shift = torch.stack([_apply_with(p, x, generator, shift[:, i]) for i in range(2)], dim=1)
+    sx = torch.exp2(log_scale + log_aniso)  # [B]
+    sy = torch.exp2(log_scale - log_aniso)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    # Where each output pixel samples the input: rotation · diag(sx, sy), then the shift.
+    theta = torch.stack(
+        [
+            torch.stack([cos * sx, -sin * sy, shift[:, 0]], dim=1),
+            torch.stack([sin * sx, cos * sy, shift[:, 1]], dim=1),
+        ],
+        dim=1,
+    )  # [B, 2, 3]
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)  # [B, H, W, 2]
+    # Reflection keeps the border the background colour instead of inventing a frame.
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+
+
+def adapt_probability(p: float, real_sign: float, target: float, step_size: float) -> float:
+    """ADA's controller: p moves by step_size towards more augmentation while E[sign D(real)]
+    exceeds the target (the discriminator is memorising), towards less otherwise; p ∈ [0, 1]."""
+    direction = 1.0 if real_sign > target else -1.0
+    return min(1.0, max(0.0, p + direction * step_size))

@@ -24,6 +24,7 @@ from pokegen.data import (
 from pokegen.errors import RunError, TrainingError
 from pokegen.models import build_models
 from pokegen.training import distributed as dist
+from pokegen.training.augment import adapt_probability
 from pokegen.training.checkpoint import (
     load_checkpoint,
     module_state,
@@ -120,7 +121,7 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
         for k in spec.optimized
     }
     generator = torch.Generator().manual_seed(cfg.seed * 7919 + info.rank)
-    state = {"step": 0, "epoch": 0, "batch": 0, "elapsed": 0.0, "best_swd": None}
+    state = {"step": 0, "epoch": 0, "batch": 0, "elapsed": 0.0, "best_swd": None, "aug_p": 0.0}
     if resume:
         tensors, doc = load_checkpoint(out / "checkpoints" / "last.json")
         for k, m in models.items():
@@ -145,9 +146,9 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
     amp = dist.amp_dtype(cfg.amp, device)
     scalers = {k: torch.amp.GradScaler("cuda") for k in opts} if amp == torch.float16 else {}
     nets = {k: dist.wrap(models[k], info, device) for k in spec.optimized}
-    ctx = StepContext(
-        cfg, nets, dict(models.items()), opts, generator, device, amp_dtype=amp, scalers=scalers
-    )
+    ctx = StepContext(cfg, nets, dict(models.items()), opts, generator, device, amp_dtype=amp)
+    ctx.scalers, ctx.aug_p = scalers, state["aug_p"]  # p: ADA's, as saved with the run
+    ada = cfg.family == "gan" and cfg.loss.ada_target > 0
     images, labels = data.images[train_idx].to(device), data.labels[train_idx].to(device)
     run.save_grid(images[:64], "reals.png", nrow=8)
     probe = HealthProbe(cfg, images, labels, device)
@@ -225,6 +226,7 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
                         "caught": float(bool(caught)),
                         "late": float(time.time() - start > budget),
                         "elapsed": time.time() - start,
+                        **({"d_real_sign": float(stats["d_real_sign"])} if ada else {}),
                     },
                     info,
                 )
@@ -235,6 +237,15 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
                         f"(epoch {state['epoch']}); stopped, last good checkpoint kept in "
                         f"{out / 'checkpoints'}; try a lower --lr"
                     )
+                if ada:  # every rank moves p alike, from the ranks' mean E[sign D(real)]
+                    images_per_step = cfg.batch_size * info.world_size
+                    ctx.aug_p = state["aug_p"] = adapt_probability(
+                        ctx.aug_p,
+                        check["d_real_sign"],
+                        cfg.loss.ada_target,
+                        images_per_step / cfg.loss.ada_images,
+                    )
+                    stats["aug_p"] = torch.tensor(ctx.aug_p)
                 for k, m in ema.items():
                     update_ema(m, models[k], cfg.ema_decay, state["step"])
                 state["step"] += 1

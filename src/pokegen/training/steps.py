@@ -13,7 +13,7 @@ from torch import nn
 
 from pokegen.config import TrainConfig
 from pokegen.training import losses
-from pokegen.training.augment import diff_augment
+from pokegen.training.augment import adaptive_augment, diff_augment
 
 
 @dataclass
@@ -29,6 +29,12 @@ class StepContext:
     step: int = 0
     amp_dtype: torch.dtype | None = None
     scalers: dict[str, torch.amp.GradScaler] = field(default_factory=dict)
+    aug_p: float = 0.0  # ADA's augmentation probability, adapted by the loop
+
+    def augment(self, x: torch.Tensor) -> torch.Tensor:
+        """The discriminator's view of a batch: ADA's geometric ops at p, then DiffAugment."""
+        x = adaptive_augment(x, self.aug_p, self.generator)
+        return diff_augment(x, self.cfg.loss.augment, self.generator)
 
     def autocast(self) -> contextlib.AbstractContextManager:
         """Mixed precision on CUDA when asked for; a no-op elsewhere."""
@@ -110,7 +116,7 @@ def gan_step(ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, to
 
     # Discriminator: real and fake in one forward pass, so DDP all-reduces its gradients once.
     both = torch.cat([x, fake.detach().float()])
-    both = diff_augment(both, lo.augment, ctx.generator)  # [2B, C, S, S]
+    both = ctx.augment(both)  # [2B, C, S, S]
     labels = None if cond is None else torch.cat([cond, cond])
     use_r1 = lo.r1_gamma > 0 and ctx.step % lo.r1_every == 0
     if use_r1:
@@ -136,7 +142,7 @@ def gan_step(ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, to
     raw_d.requires_grad_(False)
     try:
         with ctx.autocast():
-            aug = diff_augment(fake, lo.augment, ctx.generator)
+            aug = ctx.augment(fake)
             loss_g = losses.g_loss(raw_d(aug, cond).float(), lo.gan_loss)
         if lo.mode_seeking > 0:
             ms = losses.mode_seeking(fake.float(), z)
