@@ -165,6 +165,16 @@ def test_minutes_budget_stops_early_with_a_checkpoint(kaggle_dir, tmp_path):
     assert "time budget" in (out / "log.txt").read_text()
 
 
+@pytest.mark.parametrize("minutes,shown", [(0.05, "/3 ["), (None, "/6 [")])
+def test_progress_bar_counts_seconds_under_a_time_budget_else_steps(
+    minutes, shown, kaggle_dir, tmp_path, capsys
+):
+    # 2 epochs of 3 steps; a 3-second budget that binds before 1000 epochs is shown in seconds.
+    epochs = 1000 if minutes else 2
+    engine.train(tiny("ae", kaggle_dir, tmp_path / "run", epochs=epochs, minutes=minutes))
+    assert shown in capsys.readouterr().err
+
+
 def test_existing_run_is_not_overwritten_and_resume_needs_a_run(kaggle_dir, tmp_path):
     cfg = tiny("ae", kaggle_dir, tmp_path / "run", epochs=1)
     engine.train(cfg, quiet=True)

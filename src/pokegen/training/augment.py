@@ -122,7 +122,9 @@ ADA_SCALE_STD = 0.2  # log2 standard deviation of isotropic and anisotropic scal
 ADA_TRANSLATE_STD = 0.125  # fractional translation, as a fraction of the image size (ADA's)
 
 
-def _apply_with(p: float, x: torch.Tensor, generator: torch.Generator, value: torch.Tensor):
+def _apply_with(
+    p: float, x: torch.Tensor, generator: torch.Generator, value: torch.Tensor
+) -> torch.Tensor:
     """`value` [B] where an image's p-coin comes up, the transform's identity (0) elsewhere."""
     return torch.where(_rand(x, generator, x.shape[0]) < p, value, torch.zeros_like(value))
 

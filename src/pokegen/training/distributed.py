@@ -150,3 +150,13 @@ def amp_dtype(enabled: bool, device: torch.device) -> torch.dtype | None:
     if not enabled or device.type != "cuda":
         return None
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def gather_rng_states(generator: torch.Generator, info: DistInfo) -> list[torch.Tensor]:
+    """Every rank's generator state, so an exact resume restores each rank's randomness."""
+    state = generator.get_state()
+    if not info.enabled:
+        return [state]
+    gathered: list = [None] * info.world_size
+    dist.all_gather_object(gathered, state)
+    return gathered

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import signal
@@ -21,7 +20,7 @@ from pokegen.data import (
     load_dataset,
     split_indices,
 )
-from pokegen.errors import RunError, TrainingError
+from pokegen.errors import TrainingError
 from pokegen.models import build_models
 from pokegen.training import distributed as dist
 from pokegen.training.augment import adapt_probability
@@ -33,7 +32,7 @@ from pokegen.training.checkpoint import (
 )
 from pokegen.training.ema import make_ema, update_ema
 from pokegen.training.health import HealthProbe, fit_latent_prior
-from pokegen.training.rundir import RunDir, next_run_dir
+from pokegen.training.rundir import RunDir, resolve_run
 from pokegen.training.schedule import lr_factor, progress, set_lr
 from pokegen.training.steps import FAMILY_SPECS, StepContext, learning_rate
 
@@ -51,28 +50,9 @@ def _stop_on_signals():
             signal.signal(s, h)
 
 
-def _resolve_config(cfg: C.TrainConfig, resume: bool) -> tuple[C.TrainConfig, Path]:
-    """The run folder, and on --resume the saved config with only the budget/device changed."""
-    if cfg.out is None:
-        if resume:
-            raise RunError("--resume needs --out pointing at the run folder to continue")
-        tag = f"{cfg.family}-z{cfg.model.latent_dim}-{cfg.data.image_size}px"
-        return cfg, next_run_dir("runs", tag)
-    out = Path(cfg.out)
-    if not resume:
-        if (out / "checkpoints" / "last.json").exists():
-            raise RunError(f"{out} already holds a run; pass --resume to continue it or pick --out")
-        return cfg, out
-    if not (out / "checkpoints" / "last.json").exists():
-        raise RunError(f"nothing to resume in {out}: no checkpoints/last.json")
-    saved = C.from_dict(json.loads((out / "config.json").read_text())["config"])
-    keep = {"epochs": cfg.epochs, "minutes": cfg.minutes, "device": cfg.device, "amp": cfg.amp}
-    return C.merge(saved, keep), out
-
-
 def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path:
     """Train one model as `cfg` says and return its run folder."""
-    cfg, out = _resolve_config(C.validate(cfg), resume)
+    cfg, out = resolve_run(C.validate(cfg), resume)
     device = dist.resolve_device(cfg.device)
     info = dist.init_distributed(device.type)
     if info.enabled and device.type == "cuda":
@@ -156,7 +136,7 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
     weights = class_balanced_weights(labels) if balanced else None
 
     def checkpoint(name: str) -> None:
-        rngs = _gather_rng(generator, info)
+        rngs = dist.gather_rng_states(generator, info)
         if not info.is_main:
             return
         # EMA updates copy the online model's (never fitted) prior buffers every step, so the
@@ -186,12 +166,15 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
     agreed_elapsed = state["elapsed"]  # the ranks' mean clock, so their learning rates agree
     start = time.time() - state["elapsed"]
     factor = 1.0  # the learning-rate multiplier of the latest step
+    # With a time budget the bar counts seconds: the presets' 10,000 epochs' worth of steps
+    # would put "0%, 20 hours left" on the screen of an 8-minute run.
+    timed = math.isfinite(budget)
     bar = tqdm(
-        total=total_steps,
-        initial=state["step"],
+        total=round(budget) if timed else total_steps,
+        initial=round(state["elapsed"]) if timed else state["step"],
         disable=quiet or not info.is_main,
         desc=f"{cfg.family}",
-        unit="step",
+        unit="s" if timed else "step",
         dynamic_ncols=True,
     )
     stop_reason = "done"
@@ -254,11 +237,14 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
                 n_batches += 1
                 for k, v in stats.items():
                     sums[k] = sums.get(k, 0.0) + float(v)
-                bar.update(1)
+                done = min(round(time.time() - start), bar.total) if timed else state["step"]
+                bar.update(done - bar.n)
                 if state["step"] % 5 == 0:
                     rate = n_seen * info.world_size / max(time.time() - t_epoch, 1e-9)
                     bar.set_postfix(
-                        {k: f"{float(v):.3g}" for k, v in stats.items()} | {"img/s": f"{rate:.0f}"}
+                        ({"step": state["step"]} if timed else {})
+                        | {k: f"{float(v):.3g}" for k, v in stats.items()}
+                        | {"img/s": f"{rate:.0f}"}
                     )
                 if check["caught"] or check["late"]:
                     stop_reason = "interrupted" if check["caught"] else "time budget reached"
@@ -327,15 +313,3 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
             f"interrupted; resume with: pokegen train {cfg.family} --out {out} --resume"
         )
     return out
-
-
-def _gather_rng(generator: torch.Generator, info: dist.DistInfo) -> list[torch.Tensor]:
-    """Every rank's generator state, so an exact resume restores each rank's randomness."""
-    state = generator.get_state()
-    if not info.enabled:
-        return [state]
-    import torch.distributed as tdist
-
-    gathered: list = [None] * info.world_size
-    tdist.all_gather_object(gathered, state)
-    return gathered

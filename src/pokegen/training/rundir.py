@@ -11,7 +11,9 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
+from pokegen import config as C
 from pokegen import viz
+from pokegen.errors import RunError
 
 
 def next_run_dir(root: str | Path, tag: str) -> Path:
@@ -23,6 +25,25 @@ def next_run_dir(root: str | Path, tag: str) -> Path:
         if (m := re.match(r"(\d{5})-", p.name))
     ]
     return root / f"{max(numbers, default=-1) + 1:05d}-{tag}"
+
+
+def resolve_run(cfg: C.TrainConfig, resume: bool) -> tuple[C.TrainConfig, Path]:
+    """The run folder, and on --resume the saved config with only the budget/device changed."""
+    if cfg.out is None:
+        if resume:
+            raise RunError("--resume needs --out pointing at the run folder to continue")
+        tag = f"{cfg.family}-z{cfg.model.latent_dim}-{cfg.data.image_size}px"
+        return cfg, next_run_dir("runs", tag)
+    out = Path(cfg.out)
+    if not resume:
+        if (out / "checkpoints" / "last.json").exists():
+            raise RunError(f"{out} already holds a run; pass --resume to continue it or pick --out")
+        return cfg, out
+    if not (out / "checkpoints" / "last.json").exists():
+        raise RunError(f"nothing to resume in {out}: no checkpoints/last.json")
+    saved = C.from_dict(json.loads((out / "config.json").read_text())["config"])
+    keep = {"epochs": cfg.epochs, "minutes": cfg.minutes, "device": cfg.device, "amp": cfg.amp}
+    return C.merge(saved, keep), out
 
 
 class RunDir:
