@@ -238,7 +238,7 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
                 for k, v in stats.items():
                     sums[k] = sums.get(k, 0.0) + float(v)
                 done = min(round(time.time() - start), bar.total) if timed else state["step"]
-                bar.update(done - bar.n)
+                bar.update(max(0, done - bar.n))
                 if state["step"] % 5 == 0:
                     rate = n_seen * info.world_size / max(time.time() - t_epoch, 1e-9)
                     bar.set_postfix(
