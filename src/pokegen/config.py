@@ -71,7 +71,9 @@ class LossConfig:
     r1_gamma: float = 0.0  # R1 penalty weight on real images (0 disables)
     r1_every: int = 4  # lazy R1: apply every N discriminator steps
     augment: str = "color,translation,cutout"  # DiffAugment policy for GANs ('' disables)
-    ada_target: float = 0.0  # ADA: E[sign D(real)] to hold by adapting p (0 disables; ADA: 0.6)
+    # ADA: E[sign D(real)] to hold by adapting p (0 disables; ADA uses 0.6). Off: it lost at 8 and
+    # 14 minutes on top of DiffAugment (BENCHMARKS.md, fifth GAN round).
+    ada_target: float = 0.0
     ada_images: int = 20_000  # ADA: images over which p can move from 0 to 1
     recon_weight: float = 1.0  # FastGAN discriminator self-supervised reconstruction
     mode_seeking: float = 0.0  # weight of MSGAN's diversity term in the generator loss
