@@ -165,7 +165,7 @@ def test_minutes_budget_stops_early_with_a_checkpoint(kaggle_dir, tmp_path):
     assert "time budget" in (out / "log.txt").read_text()
 
 
-@pytest.mark.parametrize("minutes,shown", [(0.05, "/3 ["), (None, "/6 [")])
+@pytest.mark.parametrize("minutes,shown", [(0.05, "/3 s ["), (None, "/6 [")])
 def test_progress_bar_counts_seconds_under_a_time_budget_else_steps(
     minutes, shown, kaggle_dir, tmp_path, capsys
 ):

@@ -36,6 +36,8 @@ from pokegen.training.rundir import RunDir, resolve_run
 from pokegen.training.schedule import lr_factor, progress, set_lr
 from pokegen.training.steps import FAMILY_SPECS, StepContext, learning_rate
 
+TIMED_BAR = "{desc}: {percentage:3.0f}%|{bar}| {n}/{total} s [{elapsed}<{remaining}{postfix}]"
+
 
 @contextmanager
 def _stop_on_signals():
@@ -175,6 +177,7 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
         disable=quiet or not info.is_main,
         desc=f"{cfg.family}",
         unit="s" if timed else "step",
+        bar_format=TIMED_BAR if timed else None,
         dynamic_ncols=True,
     )
     stop_reason = "done"
