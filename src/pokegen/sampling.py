@@ -298,6 +298,7 @@ def negative_elbo_bpd(
     run: Run, x: torch.Tensor, labels: torch.Tensor | None = None, seed: int = 0
 ) -> torch.Tensor:
     """Holdout negative ELBO of a VAE in bits per dimension [B] (one posterior sample)."""
+    from pokegen.models.vae import reparameterise
     from pokegen.training import losses
 
     if run.family != "vae":
@@ -306,7 +307,7 @@ def negative_elbo_bpd(
     y = labels.to(run.device) if labels is not None and run.cfg.model.conditional else None
     mu, logvar = net.encode(x.to(run.device), y)
     eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(seed)).to(run.device)
-    x_mean = net.decode(mu + (0.5 * logvar).exp() * eps, y)
+    x_mean = net.decode(reparameterise(mu, logvar, eps), y)
     nll = losses.reconstruction_nll(
         x.to(run.device), x_mean, net.log_sigma, run.cfg.loss.likelihood
     )

@@ -22,7 +22,7 @@ from pokegen.models.blocks import (
 )
 from pokegen.models.codec import Encoder
 from pokegen.models.fastgan import FastGANDiscriminator, FastGANGenerator
-from pokegen.models.vae import LOGVAR_RANGE
+from pokegen.models.vae import gaussian_posterior, reparameterise
 
 GAN_ARCHS = ("dcgan", "fastgan")
 Recon = tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]
@@ -38,8 +38,8 @@ class Generator(nn.Module):
 
     With `encoder=True` it also holds q(z|x), a small conv encoder, so the generator doubles as a
     VAE decoder (VAE-GAN, Larsen et al. 2016): every training image has a latent that must decode
-    back to it. Measured (BENCHMARKS.md): more recall at lr 2e-4, less than the default's at 4e-4,
-    so it is an option. Sampling never uses the encoder.
+    back to it. Measured (BENCHMARKS.md): more recall at lr 2e-4, no better than the default at
+    4e-4 and a fifth fewer steps, so it is an option. Sampling never uses the encoder.
     """
 
     def __init__(
@@ -83,9 +83,8 @@ class Generator(nn.Module):
             return self.net(z, y)
         if self.encoder is None or noise is None:
             raise ValueError("reconstructing needs a generator built with encoder=True and noise")
-        mu, logvar = self.encoder(x, y).chunk(2, dim=1)  # [B, 2L] → 2 × [B, L]
-        logvar = logvar.clamp(*LOGVAR_RANGE)
-        z_x = mu + (0.5 * logvar).exp() * noise
+        mu, logvar = gaussian_posterior(self.encoder(x, y))  # [B, 2L] → 2 × [B, L]
+        z_x = reparameterise(mu, logvar, noise)
         both = self.net(torch.cat([z, z_x]), None if y is None else torch.cat([y, y]))  # [2B, …]
         fakes, recons = both.chunk(2, dim=0)
         return fakes, recons, mu, logvar

@@ -14,6 +14,17 @@ LOG_SIGMA_INIT = math.log(0.1)  # ≈ 13/255: near where σ ends up, so early KL
 LOGVAR_RANGE = (-30.0, 20.0)  # keeps exp(logvar) finite in fp16/fp32
 
 
+def gaussian_posterior(h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """An encoder's [B, 2L] output → (μ, clamped log-variance), each [B, L]."""
+    mu, logvar = h.chunk(2, dim=1)
+    return mu, logvar.clamp(*LOGVAR_RANGE)
+
+
+def reparameterise(mu: torch.Tensor, logvar: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    """z = μ + σ·noise: a posterior sample that gradients flow through."""
+    return mu + (0.5 * logvar).exp() * noise
+
+
 class VAE(nn.Module):
     """q(z|x) = N(μ, diag σ²); p(x|z) has mean `decode(z)` and scale exp(log_sigma)."""
 
@@ -47,8 +58,7 @@ class VAE(nn.Module):
         self, x: torch.Tensor, y: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Images [B, C, S, S] → posterior (mean, log-variance), each [B, L]."""
-        mu, logvar = self.encoder(x, y).chunk(2, dim=1)
-        return mu, logvar.clamp(*LOGVAR_RANGE)
+        return gaussian_posterior(self.encoder(x, y))
 
     def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Codes [B, L] → likelihood mean [B, C, S, S] in [-1, 1]."""
@@ -59,5 +69,5 @@ class VAE(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(x_mean, μ, logvar) with z = μ + σ·noise (reparameterised; noise None → z = μ)."""
         mu, logvar = self.encode(x, y)
-        z = mu if noise is None else mu + (0.5 * logvar).exp() * noise
+        z = mu if noise is None else reparameterise(mu, logvar, noise)
         return self.decode(z, y), mu, logvar
