@@ -57,6 +57,37 @@ def test_translation_shifts_with_zero_fill():
     assert zeros.max() > 0 and (zeros <= 8 * 8 - 7 * 7).all()  # shifts of at most 1 px
 
 
+def test_color_is_brightness_then_saturation_then_contrast():
+    x = images(3, 8)
+    out = diff_augment(x, "color", gen(4))
+    g = gen(4)  # the op's draws, in its order: brightness, saturation, contrast
+    b, s, c = (torch.rand(4, 1, 1, 1, generator=g) for _ in range(3))
+    ref = x + (b - 0.5)
+    grey = ref.mean(dim=1, keepdim=True)
+    ref = (ref - grey) * (s * 2) + grey
+    mean = ref.mean(dim=(1, 2, 3), keepdim=True)
+    ref = (ref - mean) * (c + 0.5) + mean
+    torch.testing.assert_close(out, ref)
+
+
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
+def test_translation_moves_each_image_by_its_own_shift(layout):
+    x = images(3, 16)
+    out = diff_augment(x.contiguous(memory_format=layout), "translation", gen(5))
+    g = gen(5)  # the op's draws: vertical shifts, then horizontal, in [-2, 2] at 16 px
+    ty, tx = (torch.randint(-2, 3, (4, 1, 1), generator=g).flatten().tolist() for _ in range(2))
+    for i in range(4):
+        ref = torch.zeros(3, 16, 16)  # out[y, x] = x[y + ty, x + tx], zero outside
+        ys, xs = (
+            slice(max(0, -ty[i]), min(16, 16 - ty[i])),
+            slice(max(0, -tx[i]), min(16, 16 - tx[i])),
+        )
+        src_y = slice(ys.start + ty[i], ys.stop + ty[i])
+        src_x = slice(xs.start + tx[i], xs.stop + tx[i])
+        ref[:, ys, xs] = x[i, :, src_y, src_x]
+        assert torch.equal(out[i], ref), (i, ty[i], tx[i])
+
+
 def test_cutout_zeroes_a_half_size_square():
     out = diff_augment(torch.ones(32, 3, 16, 16), "cutout", gen(0))
     zeroed = (out[:, 0] == 0).flatten(1).sum(1)
