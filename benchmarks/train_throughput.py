@@ -7,6 +7,7 @@ fixed random batch; the textbook baselines' steps are timed the same way. FLOPs 
 best of several 2048×2048 fp32 `torch.mm` timings on this machine right now.
 
     python benchmarks/train_throughput.py --batch-size 64 --image-size 64 --steps 20
+    python benchmarks/train_throughput.py --amp --families gan   # bf16 where the CPU has it
     python benchmarks/train_throughput.py --presets   # also time whole preset runs (slow)
 """
 
@@ -38,6 +39,7 @@ from _bench_common import (
 from baselines import MAKERS
 from pokegen import config as C
 from pokegen.models import build_models
+from pokegen.training.distributed import amp_dtype
 from pokegen.training.ema import make_ema, update_ema
 from pokegen.training.steps import FAMILY_SPECS, StepContext, learning_rate
 
@@ -48,6 +50,7 @@ p.add_argument("--steps", type=int, default=20, help="timed steps per model")
 p.add_argument("--warmup", type=int, default=3, help="untimed steps before timing")
 p.add_argument("--families", default="ae,vae,gan")
 p.add_argument("--seed", type=int, default=0)
+p.add_argument("--amp", action="store_true", help="pokegen steps under mixed precision (bf16)")
 p.add_argument(
     "--presets",
     action="store_true",
@@ -84,6 +87,7 @@ def pokegen_step(family: str, gen: torch.Generator) -> tuple[Callable[[torch.Ten
             data={"image_size": args.image_size},
             batch_size=args.batch_size,
             seed=args.seed,
+            amp=args.amp,
         )
     )
     spec = FAMILY_SPECS[family]
@@ -104,7 +108,10 @@ def pokegen_step(family: str, gen: torch.Generator) -> tuple[Callable[[torch.Ten
         for k in spec.optimized
     }
     nets = {k: models[k] for k in spec.optimized}  # a single process: no DDP wrapper
-    ctx = StepContext(cfg, nets, dict(models.items()), opts, gen, torch.device("cpu"))
+    cpu = torch.device("cpu")
+    ctx = StepContext(
+        cfg, nets, dict(models.items()), opts, gen, cpu, amp_dtype=amp_dtype(cfg.amp, cpu)
+    )
     labels = torch.zeros(args.batch_size, 0)
 
     def step(x: torch.Tensor) -> None:
@@ -156,7 +163,8 @@ def measure(name: str, family: str, make: Callable) -> dict[str, Any]:
 peak = matmul_peak()
 print(f"fp32 matmul peak (best 2048x2048 torch.mm): {peak / 1e9:.1f} GFLOP/s", flush=True)
 for family in families:
-    candidates = [(f"pokegen {family} default", pokegen_step)]
+    label = f"pokegen {family} default" + (" (--amp)" if args.amp else "")
+    candidates = [(label, pokegen_step)]
     if args.image_size == 64:
         candidates.append((f"baseline {family}", baseline_step))
     for name, make in candidates:

@@ -114,7 +114,12 @@ def data(path, image_size, background, crop, out) -> None:
     help="gan: also learn q(z|x), so the generator doubles as a VAE decoder (VAE-GAN).",
 )
 @DEVICE
-@click.option("--amp", is_flag=True, default=None, help="Mixed precision (CUDA).")
+@click.option(
+    "--amp",
+    is_flag=True,
+    default=None,
+    help="Mixed precision: CUDA, or bf16 on CPUs with AVX512-BF16/AMX.",
+)
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--dry-run", is_flag=True, help="Print the resolved config and exit.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")

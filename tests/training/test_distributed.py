@@ -214,3 +214,11 @@ def test_channels_last_steps_match_the_default_layout(family, arch):
         stats = spec.step(ctx, x.contiguous(memory_format=layout), torch.zeros(4, 0))
         losses.append(torch.stack([v for k, v in sorted(stats.items()) if k.startswith("loss")]))
     assert torch.allclose(losses[0], losses[1], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("fast_bf16", [True, False])
+def test_amp_on_cpu_is_bf16_only_where_onednn_has_bf16_kernels(fast_bf16, monkeypatch):
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: fast_bf16)
+    cpu = torch.device("cpu")
+    assert distributed.amp_dtype(True, cpu) == (torch.bfloat16 if fast_bf16 else None)
+    assert distributed.amp_dtype(False, cpu) is None

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import math
 import os
 import signal
 
@@ -249,3 +250,15 @@ def test_vae_gan_trains_its_encoder_logs_the_elbo_and_reloads(kaggle_dir, tmp_pa
     assert any(not torch.allclose(tensors[k], start[k]) for k in enc)  # the encoder learns
     samples = generate(load_run(out), 4, seed=1)  # a strict load accepts the encoder's weights
     assert samples.shape == (4, 3, 16, 16) and samples.abs().max() <= 1
+
+
+def test_amp_on_cpu_trains_in_bf16_where_supported_else_says_so(kaggle_dir, tmp_path):
+    fp32 = engine.train(tiny("gan", kaggle_dir, tmp_path / "fp32", epochs=1), quiet=True)
+    amp = engine.train(tiny("gan", kaggle_dir, tmp_path / "amp", epochs=1, amp=True), quiet=True)
+    rows = [json.loads(line) for line in (amp / "stats.jsonl").read_text().splitlines()]
+    assert all(math.isfinite(r["loss_g"]) for r in rows if r["kind"] == "train")
+    a, b = weights(fp32)[0], weights(amp)[0]
+    differs = any(not torch.equal(a[k], b[k]) for k in a if k.startswith("model."))
+    fallback = "training in fp32" in (amp / "log.txt").read_text()
+    assert differs == torch.ops.mkldnn._is_mkldnn_bf16_supported() != fallback
+    assert all(b[k].dtype == torch.float32 for k in b if k.startswith("model."))  # fp32 weights

@@ -146,8 +146,13 @@ def resolve_device(name: str) -> torch.device:
 
 
 def amp_dtype(enabled: bool, device: torch.device) -> torch.dtype | None:
-    """bf16 where the GPU supports it, else fp16 (which needs a gradient scaler); None on CPU."""
-    if not enabled or device.type != "cuda":
+    """bf16 where the GPU supports it, else fp16 (which needs a gradient scaler); on a CPU bf16
+    where oneDNN has bf16 kernels (AVX512-BF16, AMX), else None: emulated bf16 is slower."""
+    if not enabled:
+        return None
+    if device.type == "cpu":
+        return torch.bfloat16 if torch.ops.mkldnn._is_mkldnn_bf16_supported() else None
+    if device.type != "cuda":
         return None
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 

@@ -126,6 +126,8 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
         )
 
     amp = dist.amp_dtype(cfg.amp, device)
+    if cfg.amp and amp is None:
+        run.log(f"--amp: no fast bf16 or fp16 kernels on this {device.type}; training in fp32")
     scalers = {k: torch.amp.GradScaler("cuda") for k in opts} if amp == torch.float16 else {}
     nets = {k: dist.wrap(models[k], info, device) for k in spec.optimized}
     ctx = StepContext(cfg, nets, dict(models.items()), opts, generator, device, amp_dtype=amp)
