@@ -147,11 +147,12 @@ def resolve_device(name: str) -> torch.device:
 
 def amp_dtype(enabled: bool, device: torch.device) -> torch.dtype | None:
     """bf16 where the GPU supports it, else fp16 (which needs a gradient scaler); on a CPU bf16
-    where oneDNN has bf16 kernels (AVX512-BF16, AMX), else None: emulated bf16 is slower."""
+    where oneDNN has native bf16 kernels (AVX512-BF16, AMX), else None (it would be emulated)."""
     if not enabled:
         return None
     if device.type == "cpu":
-        return torch.bfloat16 if torch.ops.mkldnn._is_mkldnn_bf16_supported() else None
+        native = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+        return torch.bfloat16 if torch.backends.mkldnn.is_available() and native() else None
     if device.type != "cuda":
         return None
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
