@@ -218,6 +218,7 @@ def test_channels_last_steps_match_the_default_layout(family, arch):
 
 @pytest.mark.parametrize("fast_bf16", [True, False])
 def test_amp_on_cpu_is_bf16_only_where_onednn_has_bf16_kernels(fast_bf16, monkeypatch):
+    monkeypatch.setattr(torch.backends.mkldnn, "is_available", lambda: True)
     monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: fast_bf16)
     cpu = torch.device("cpu")
     assert distributed.amp_dtype(True, cpu) == (torch.bfloat16 if fast_bf16 else None)
