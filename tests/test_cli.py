@@ -83,9 +83,10 @@ def test_dry_run_prints_the_resolved_config():
     cfg = json.loads(result.output)
     assert (cfg["data"]["image_size"], cfg["model"]["latent_dim"], cfg["lr"]) == (120, 32, 0.003)
     assert cfg["model"]["family"] == "vae"
-    gan = json.loads(invoke("train", "gan", "--dry-run", "--encoder").output)
-    assert gan["model"]["encoder"] is True
-    assert json.loads(invoke("train", "gan", "--dry-run").output)["model"]["encoder"] is False
+    gan = json.loads(invoke("train", "gan", "--dry-run").output)
+    assert gan["model"]["encoder"] is True  # the gan presets train a VAE-GAN
+    plain = json.loads(invoke("train", "gan", "--dry-run", "--no-encoder").output)
+    assert plain["model"]["encoder"] is False
 
 
 @pytest.mark.parametrize(
@@ -128,11 +129,17 @@ def test_sample_is_reproducible_from_the_run_folder_alone(trained, tmp_path):
     assert (tmp_path / "a" / "grid.png").read_bytes() == (tmp_path / "b" / "grid.png").read_bytes()
 
 
-def test_reconstruct_writes_pairs_and_refuses_gans(trained, tmp_path):
-    result = invoke("reconstruct", trained["ae"], "--n", "4", "--out", tmp_path / "r.png")
+@pytest.mark.parametrize("family", ["ae", "gan"])  # the gan preset's VAE-GAN has an encoder
+def test_reconstruct_writes_pairs(trained, family, tmp_path):
+    result = invoke("reconstruct", trained[family], "--n", "4", "--out", tmp_path / "r.png")
     assert result.exit_code == 0, result.output
     assert Image.open(tmp_path / "r.png").size[0] > 16 * 4
-    bad = invoke("reconstruct", trained["gan"])
+
+
+def test_reconstruct_refuses_a_gan_without_an_encoder(kaggle_dir, tmp_path):
+    args = ("--preset", "quick", "--epochs", "1", "--no-encoder", *TINY)
+    assert invoke("train", "gan", "--data", kaggle_dir, "--out", tmp_path, *args).exit_code == 0
+    bad = invoke("reconstruct", tmp_path)
     assert bad.exit_code == 2 and "no encoder" in bad.output
 
 

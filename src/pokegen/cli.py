@@ -108,10 +108,10 @@ def data(path, image_size, background, crop, out) -> None:
 )
 @click.option("--label-column", type=str, help="CSV column to use as the label.")
 @click.option(
-    "--encoder",
-    is_flag=True,
+    "--encoder/--no-encoder",
     default=None,
-    help="gan: also learn q(z|x), so the generator doubles as a VAE decoder (VAE-GAN).",
+    help="gan: also learn q(z|x), so the generator doubles as a VAE decoder (VAE-GAN; "
+    "on in the gan presets).",
 )
 @DEVICE
 @click.option(
@@ -205,7 +205,7 @@ def sample(run, n, out, seed, type1, type2, device, checkpoint) -> None:
 @CHECKPOINT
 @_friendly
 def reconstruct(run, n, out, data, device, checkpoint) -> None:
-    """Holdout originals beside their reconstructions (ae, vae)."""
+    """Holdout originals beside their reconstructions (ae, vae, gan with an encoder)."""
     from pokegen.sampling import write_reconstructions
 
     click.echo(f"wrote {write_reconstructions(run, out, n, data, device, checkpoint)}")

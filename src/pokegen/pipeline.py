@@ -24,7 +24,7 @@ def finish_run(
     kw = {"data": data, "device": device, "checkpoint": checkpoint}
     run = sampling.load_run(run_dir, device, checkpoint)
     sampling.sample(run_dir, n=n_samples, seed=seed, device=device, checkpoint=checkpoint)
-    if run.family != "gan":
+    if sampling.can_reconstruct(run):
         sampling.write_reconstructions(run_dir, **kw)
     sampling.interpolate(run_dir, seed=seed, **kw)
     return evaluate_run(run_dir, n=evaluate_n, seed=seed, **kw)

@@ -185,13 +185,24 @@ def sample(
     return out
 
 
+def can_reconstruct(run: Run) -> bool:
+    """AE and VAE always encode; a GAN only when trained with an encoder (VAE-GAN)."""
+    return run.family != "gan" or run.cfg.model.encoder
+
+
 @torch.no_grad()
 def reconstruct(run: Run, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-    """Encode and decode images [B, C, S, S] in [-1, 1] (the VAE uses its posterior mean)."""
-    if run.family == "gan":
-        raise RunError("a GAN has no encoder: reconstruct works for ae and vae runs")
-    net = run.models[run.family]
+    """Encode and decode images [B, C, S, S] in [-1, 1] (VAE and VAE-GAN use the posterior mean)."""
     y = labels.to(run.device) if labels is not None and run.cfg.model.conditional else None
+    if run.family == "gan":
+        from pokegen.models.vae import gaussian_posterior
+
+        if not can_reconstruct(run):
+            raise RunError("this GAN has no encoder (trained with --no-encoder): nothing to reconstruct")
+        g = run.models["generator"]
+        mu, _ = gaussian_posterior(g.encoder(x.to(run.device), y))  # [B, 2L] → μ [B, L]
+        return g(mu, y).float().cpu()
+    net = run.models[run.family]
     z = net.encode(x.to(run.device), y)
     z = z[0] if isinstance(z, tuple) else z
     return net.decode(z, y).float().cpu()

@@ -150,7 +150,13 @@ def evaluate_run(
     SWD of `per_type` samples per type, default max(16, n / K)) and RUN/types.png.
     """
     from pokegen.evaluation.inception import load_inception
-    from pokegen.sampling import generate, load_run, negative_elbo_bpd, reconstruct
+    from pokegen.sampling import (
+        can_reconstruct,
+        generate,
+        load_run,
+        negative_elbo_bpd,
+        reconstruct,
+    )
 
     run_dir = Path(run_dir)
     dev = _resolve_device(device)
@@ -167,7 +173,7 @@ def evaluate_run(
     x_holdout = real_holdout.float() / 127.5 - 1.0
     y_holdout = ds.labels[holdout_idx] if conditional else None
     recon = nelbo = None
-    if run.family in ("ae", "vae") and len(holdout_idx) > 0:
+    if can_reconstruct(run) and len(holdout_idx) > 0:
         recon = _batched(lambda x, y: reconstruct(run, x, y), x_holdout, y_holdout)
     if run.family == "vae" and len(holdout_idx) > 0:
         nelbo = _batched(lambda x, y: negative_elbo_bpd(run, x, y, seed=seed), x_holdout, y_holdout)
