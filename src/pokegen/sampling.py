@@ -198,7 +198,7 @@ def reconstruct(run: Run, x: torch.Tensor, labels: torch.Tensor | None = None) -
         from pokegen.models.vae import gaussian_posterior
 
         if not can_reconstruct(run):
-            raise RunError("this GAN has no encoder (trained with --no-encoder): nothing to reconstruct")
+            raise RunError("a GAN trained with --no-encoder has no encoder to reconstruct with")
         g = run.models["generator"]
         mu, _ = gaussian_posterior(g.encoder(x.to(run.device), y))  # [B, 2L] → μ [B, L]
         return g(mu, y).float().cpu()

@@ -125,3 +125,20 @@ def restore_optimizer(
 ) -> None:
     """Load a saved optimizer state back into `opt`."""
     opt.load_state_dict(_unflatten_optimizer(f"optim.{name}", tensors, doc["optimizers"]))
+
+
+def restore_training(
+    path: str | Path,
+    models: dict[str, torch.nn.Module],
+    ema: dict[str, torch.nn.Module],
+    opts: dict[str, torch.optim.Optimizer],
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """--resume: load weights, EMA copies and optimiser states in place; return the pair read."""
+    tensors, doc = load_checkpoint(path)
+    for k, m in models.items():
+        m.load_state_dict(module_state(tensors, f"model.{k}"))
+    for k, m in ema.items():
+        m.load_state_dict(module_state(tensors, f"ema.{k}"))
+    for k, o in opts.items():
+        restore_optimizer(o, k, tensors, doc)
+    return tensors, doc

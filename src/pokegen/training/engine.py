@@ -24,15 +24,10 @@ from pokegen.errors import TrainingError
 from pokegen.models import build_models
 from pokegen.training import distributed as dist
 from pokegen.training.augment import adapt_probability
-from pokegen.training.checkpoint import (
-    load_checkpoint,
-    module_state,
-    restore_optimizer,
-    save_checkpoint,
-)
+from pokegen.training.checkpoint import restore_training, save_checkpoint
 from pokegen.training.ema import make_ema, update_ema
 from pokegen.training.health import HealthProbe, fit_latent_prior
-from pokegen.training.rundir import RunDir, resolve_run
+from pokegen.training.rundir import RunDir, resolve_run, run_record
 from pokegen.training.schedule import lr_factor, progress, set_lr
 from pokegen.training.steps import FAMILY_SPECS, StepContext, learning_rate
 
@@ -68,22 +63,7 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
         cfg = C.merge(cfg, {"model": {"n_classes": len(data.label_names)}})
     train_idx, holdout_idx = split_indices(len(data), cfg.data.holdout, cfg.data.split_seed)
     run = RunDir(out, is_main=info.is_main, quiet=quiet)
-    run.write_json(
-        "config.json",
-        {
-            "config": C.to_dict(cfg),
-            "data": {
-                "fingerprint": data.fingerprint,
-                "n_images": len(data),
-                "n_train": len(train_idx),
-                "holdout_names": [data.names[i] for i in holdout_idx.tolist()],
-                "label_names": list(data.label_names),
-                "skipped": len(data.skipped),
-            },
-            "world_size": info.world_size,
-            "torch": torch.__version__,
-        },
-    )
+    run.write_json("config.json", run_record(cfg, data, holdout_idx, info.world_size))
     spec = FAMILY_SPECS[cfg.family]
     with torch.random.fork_rng(devices=[]):  # seeded init without leaving global state behind
         torch.manual_seed(cfg.seed)
@@ -105,13 +85,7 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
     generator = torch.Generator().manual_seed(cfg.seed * 7919 + info.rank)
     state = {"step": 0, "epoch": 0, "batch": 0, "elapsed": 0.0, "best_swd": None, "aug_p": 0.0}
     if resume:
-        tensors, doc = load_checkpoint(out / "checkpoints" / "last.json")
-        for k, m in models.items():
-            m.load_state_dict(module_state(tensors, f"model.{k}"))
-        for k, m in ema.items():
-            m.load_state_dict(module_state(tensors, f"ema.{k}"))
-        for k, o in opts.items():
-            restore_optimizer(o, k, tensors, doc)
+        tensors, doc = restore_training(out / "checkpoints" / "last.json", models, ema, opts)
         state.update(doc["state"])
         if doc["state"].get("world_size", 1) == info.world_size:
             generator.set_state(tensors[f"extra/rng.rank{info.rank}"])

@@ -46,6 +46,25 @@ def resolve_run(cfg: C.TrainConfig, resume: bool) -> tuple[C.TrainConfig, Path]:
     return C.merge(saved, keep), out
 
 
+def run_record(
+    cfg: C.TrainConfig, data: Any, holdout_idx: torch.Tensor, world_size: int
+) -> dict[str, Any]:
+    """config.json: the resolved config and the data it saw, so a run rebuilds from its folder."""
+    return {
+        "config": C.to_dict(cfg),
+        "data": {
+            "fingerprint": data.fingerprint,
+            "n_images": len(data),
+            "n_train": len(data) - len(holdout_idx),
+            "holdout_names": [data.names[i] for i in holdout_idx.tolist()],
+            "label_names": list(data.label_names),
+            "skipped": len(data.skipped),
+        },
+        "world_size": world_size,
+        "torch": torch.__version__,
+    }
+
+
 class RunDir:
     """Files and messages of one run; on non-zero ranks every method does nothing."""
 
