@@ -131,9 +131,10 @@ def _preset_overrides(family: str, preset: str) -> dict[str, Any]:
             # per up-block and a full-size level, then lr 4e-4 (the row below): 8-minute SWD
             # 39.2 vs 62.7 and recall 0.25 vs 0.05 at n = 1000 (BENCHMARKS.md, fourth GAN round).
             # The encoder (VAE-GAN) with mode seeking 0.1: every training image needs a latent
-            # that decodes back to it, so the GAN cannot drop modes; SWD 33–37 vs 41–45 at two
-            # seeds (n = 300 and 1000), recall level, clean white backgrounds (BENCHMARKS.md,
-            # seventh GAN round). Mode seeking alone: 0.2 beat 0.1 and 0.15 (sixth round).
+            # that decodes back to it, so the GAN cannot drop modes. Seeds 0/1/2: SWD 32.4/33.2/
+            # 44.8 vs the plain GAN's 39.2–42.4/42.5/45–46 (the last at n = 300), recall no worse,
+            # clean white backgrounds (BENCHMARKS.md, seventh and eighth GAN rounds). Mode seeking
+            # alone: 0.2 beat 0.1 and 0.15 (sixth round).
             "model": {"arch": "fastgan", "width": 16, "g_convs": 2, "encoder": True},
             "loss": {"gan_loss": "hinge", "mode_seeking": 0.1},
             "batch_size": 16,  # on a CPU budget optimiser steps matter most (BENCHMARKS.md)
