@@ -38,9 +38,9 @@ class Generator(nn.Module):
 
     With `encoder=True` it also holds q(z|x), a small conv encoder, so the generator doubles as a
     VAE decoder (VAE-GAN, Larsen et al. 2016): every training image has a latent that must decode
-    back to it, so the GAN cannot drop modes. With mode seeking 0.1 it beat the plain GAN on SWD
-    at two seeds (BENCHMARKS.md, seventh GAN round), so the presets use it. Sampling never uses
-    the encoder; `pokegen reconstruct` decodes its posterior mean.
+    back to it, so the GAN cannot drop modes. With mode seeking 0.1 and KL weight 8 it beat the
+    plain GAN on SWD and recall (BENCHMARKS.md, seventh and eighth GAN rounds), so the presets
+    use it. Sampling never uses the encoder; `pokegen reconstruct` decodes its posterior mean.
     """
 
     def __init__(
