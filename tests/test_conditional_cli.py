@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 from pokegen.cli import main
-from pokegen.sampling import load_run, type_walk
+from pokegen.interpolation import type_walk
+from pokegen.sampling import load_run
 
 TINY = [
     "--image-size",

@@ -27,7 +27,7 @@ _API = {
     "sample": "pokegen.sampling",
     "reconstruct": "pokegen.sampling",
     "write_reconstructions": "pokegen.sampling",
-    "interpolate": "pokegen.sampling",
+    "interpolate": "pokegen.interpolation",
     "load_dataset": "pokegen.data",
     "inspect_data": "pokegen.data",
 }

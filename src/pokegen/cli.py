@@ -231,7 +231,7 @@ def reconstruct(run, n, out, data, device, checkpoint) -> None:
 @_friendly
 def interpolate(run, rows, steps, out, seed, between, data, device, checkpoint) -> None:
     """A latent-walk grid and animated GIF (or a walk between two types with --between)."""
-    from pokegen.sampling import interpolate as walk
+    from pokegen.interpolation import interpolate as walk
 
     path = walk(run, out, rows, steps, seed, data, device, between, checkpoint)
     click.echo(f"wrote {path}")

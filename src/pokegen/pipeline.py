@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from pokegen import config as C
-from pokegen import sampling
+from pokegen import interpolation, sampling
 
 
 def finish_run(
@@ -26,7 +26,7 @@ def finish_run(
     sampling.sample(run_dir, n=n_samples, seed=seed, device=device, checkpoint=checkpoint)
     if sampling.can_reconstruct(run):
         sampling.write_reconstructions(run_dir, **kw)
-    sampling.interpolate(run_dir, seed=seed, **kw)
+    interpolation.interpolate(run_dir, seed=seed, **kw)
     return evaluate_run(run_dir, n=evaluate_n, seed=seed, **kw)
 
 

@@ -1,10 +1,9 @@
-"""Use a trained run: rebuild it from its folder alone, then sample, reconstruct, interpolate."""
+"""Use a trained run: rebuild it from its folder alone, then sample or reconstruct
+(latent walks are in pokegen.interpolation)."""
 
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -127,36 +126,6 @@ def labels_for(
     return y
 
 
-@torch.no_grad()
-def type_walk(
-    run: Run, type_a: str, type_b: str, rows: int, steps: int, seed: int = 0
-) -> list[torch.Tensor]:
-    """Frames [rows, C, S, S] of a label walk from one-hot A to one-hot B, one latent per row."""
-    if not run.cfg.model.conditional:
-        raise RunError(
-            f"{run.path} was not trained with --conditional; --between needs a conditional run"
-        )
-    ia, ib = type_index(run, type_a), type_index(run, type_b)
-    g = torch.Generator().manual_seed(seed)
-    if run.family == "gan":
-        decode = run.models["generator"]
-        z = torch.randn(rows, decode.latent_dim, generator=g).to(run.device)  # [rows, L]
-    else:
-        net = run.models[run.family]
-        z = net.prior.sample(rows, g).to(run.device)
-
-        def decode(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-            return net.decode(z + net.prior.shift(y), y)  # the label moves the code too
-
-    frames = []
-    for t in torch.linspace(0, 1, steps).tolist():
-        y = torch.zeros(rows, len(run.label_names))  # [rows, K]: (1 - t)·A + t·B
-        y[:, ia] += 1 - t
-        y[:, ib] += t
-        frames.append(decode(z, y.to(run.device)).float().cpu())
-    return frames
-
-
 def generate(run: Run, n: int, seed: int = 0, labels: torch.Tensor | None = None) -> torch.Tensor:
     """n new images [n, C, S, S] in [-1, 1], the same for the same seed."""
     return generate_images(
@@ -208,7 +177,10 @@ def reconstruct(run: Run, x: torch.Tensor, labels: torch.Tensor | None = None) -
     return net.decode(z, y).float().cpu()
 
 
-def _holdout(run: Run, n: int, data_path: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def holdout_images(
+    run: Run, n: int, data_path: str | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first n holdout images [n, C, S, S] in [-1, 1] and their labels, split as in training."""
     data = run.load_data(data_path)
     _, holdout = run.split(data)
     pick = holdout[:n] if len(holdout) else torch.arange(min(n, len(data)))
@@ -225,83 +197,10 @@ def write_reconstructions(
 ) -> Path:
     """Holdout originals (odd columns) beside their reconstructions (even columns)."""
     run = load_run(run_dir, device, checkpoint)
-    x, y = _holdout(run, n, data)
+    x, y = holdout_images(run, n, data)
     x_hat = reconstruct(run, x, y)
     pairs = torch.stack([x, x_hat], dim=1).flatten(0, 1)  # [2n, C, S, S]: original, recon, …
     return viz.save_grid(pairs, Path(out) if out else run.path / "reconstructions.png", nrow=8)
-
-
-def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
-    """Spherical interpolation, which keeps Gaussian latents at a typical norm."""
-    omega = torch.acos(
-        (a / a.norm(dim=-1, keepdim=True) * b / b.norm(dim=-1, keepdim=True)).sum(-1).clamp(-1, 1)
-    )
-    so = torch.sin(omega).clamp_min(1e-6)[..., None]
-    return torch.sin((1 - t) * omega)[..., None] / so * a + torch.sin(t * omega)[..., None] / so * b
-
-
-@torch.no_grad()
-def interpolate(
-    run_dir: str | Path,
-    out: str | Path | None = None,
-    rows: int = 6,
-    steps: int = 10,
-    seed: int = 0,
-    data: str | None = None,
-    device: str = "cpu",
-    between: tuple[str, str] | None = None,
-    checkpoint: str = "last",
-) -> Path:
-    """A latent-walk grid (rows × steps) and a GIF: GANs walk between random latents, AE/VAE
-    between the codes of two holdout images. `between=(A, B)` (conditional runs) keeps each
-    row's latent fixed and walks the label from type A to type B instead, into
-    interpolation_A_to_B.{png,gif}."""
-    run = load_run(run_dir, device, checkpoint)
-    out = Path(out) if out else run.path
-    if between is not None:
-        frames = type_walk(run, *between, rows, steps, seed)
-        a, b = (run.label_names[type_index(run, t)] for t in between)  # as the run spells them
-        return _save_walk(frames, rows, steps, out, f"interpolation_{_slug(a)}_to_{_slug(b)}")
-    g = torch.Generator().manual_seed(seed)
-    y = labels_for(run, rows, None) if run.cfg.model.conditional else None
-    if run.family == "gan":
-        net = run.models["generator"]
-        a, b = (torch.randn(rows, net.latent_dim, generator=g) for _ in range(2))
-        decode = net
-        spherical = True
-    else:
-        net = run.models[run.family]
-        x, _ = _holdout(run, 2 * rows, data)
-        codes = net.encode(
-            x.to(run.device), None if y is None else torch.cat([y, y]).to(run.device)
-        )
-        codes = (codes[0] if isinstance(codes, tuple) else codes).cpu()
-        if len(codes) < 2 * rows:  # too few holdout images: pair them with prior draws
-            codes = torch.cat([codes, net.prior.sample(2 * rows - len(codes), g).cpu()])
-        a, b = codes[:rows], codes[rows : 2 * rows]
-        decode = net.decode
-        spherical = run.family == "vae"
-    yd = None if y is None else y.to(run.device)
-    frames = []
-    for t in torch.linspace(0, 1, steps).tolist():
-        z = slerp(a, b, t) if spherical else (1 - t) * a + t * b
-        frames.append(decode(z.to(run.device), yd).float().cpu())
-    return _save_walk(frames, rows, steps, out, "interpolation")
-
-
-def _slug(name: str) -> str:
-    """A type name made safe for a file name."""
-    return re.sub(r"[^\w.-]+", "_", name).strip("._") or "type"
-
-
-def _save_walk(frames: list[torch.Tensor], rows: int, steps: int, out: Path, stem: str) -> Path:
-    """STEM.png (one walk per row) and STEM.gif (all rows, frame by frame); returns the GIF."""
-    walk = torch.stack(frames, dim=1).flatten(0, 1)  # [rows·steps, C, S, S], one walk per row
-    viz.save_grid(walk, out / f"{stem}.png", nrow=steps)
-    viz.save_gif(
-        [viz.make_grid(f, nrow=math.ceil(math.sqrt(rows))) for f in frames], out / f"{stem}.gif"
-    )
-    return out / f"{stem}.gif"
 
 
 @torch.no_grad()
