@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script from
 from _bench_common import (
     REPO,
     command_line,
+    deep_merge,
     default_data,
     fmt,
     header_lines,
@@ -124,15 +125,6 @@ print(
     f"from {args.data}; runs in {runs_root}",
     flush=True,
 )
-
-
-def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """Nested dict update, so a variant's {"data": ...} keeps the benchmark's data path."""
-    out = dict(base)
-    for key, value in extra.items():
-        both = isinstance(value, dict) and isinstance(out.get(key), dict)
-        out[key] = deep_merge(out[key], value) if both else value
-    return out
 
 
 def evaluate(

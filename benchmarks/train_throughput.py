@@ -8,6 +8,7 @@ best of several 2048×2048 fp32 `torch.mm` timings on this machine right now.
 
     python benchmarks/train_throughput.py --batch-size 64 --image-size 64 --steps 20
     python benchmarks/train_throughput.py --amp --families gan   # bf16 where the CPU has it
+    python benchmarks/train_throughput.py --families gan --overrides '{"model": {"width": 24}}'
     python benchmarks/train_throughput.py --presets   # also time whole preset runs (slow)
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import statistics
 import subprocess
 import sys
@@ -30,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script from
 from _bench_common import (
     REPO,
     command_line,
+    deep_merge,
     default_data,
     header_lines,
     machine_info,
@@ -52,6 +55,12 @@ p.add_argument("--families", default="ae,vae,gan")
 p.add_argument("--seed", type=int, default=0)
 p.add_argument("--amp", action="store_true", help="pokegen steps under mixed precision (bf16)")
 p.add_argument(
+    "--overrides",
+    default="{}",
+    metavar="JSON",
+    help="config overrides for the pokegen rows, as quality.py's --variants take them",
+)
+p.add_argument(
     "--presets",
     action="store_true",
     help="also time `pokegen run --preset quick` and each family's default preset",
@@ -59,6 +68,15 @@ p.add_argument(
 p.add_argument("--data", default=default_data(), help="dataset for --presets")
 p.add_argument("--out", default=str(REPO / "benchmarks/results/train_throughput.json"))
 args = p.parse_args()
+try:
+    overrides = json.loads(args.overrides)
+    if not isinstance(overrides, dict):
+        raise ValueError("expected a JSON object")
+    for family in args.families.split(","):
+        if family in C.FAMILIES:
+            C.validate(C.preset(family, "default", **overrides))  # fail now, with one line
+except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
+    p.error(f"bad --overrides {args.overrides!r}: {exc}")
 families = [f for f in args.families.split(",") if f]
 command, machine = command_line(), machine_info()
 report: dict[str, Any] = {"command": command, "machine": machine, "args": vars(args), "rows": []}
@@ -84,10 +102,15 @@ def pokegen_step(family: str, gen: torch.Generator) -> tuple[Callable[[torch.Ten
         C.preset(
             family,
             "default",
-            data={"image_size": args.image_size},
-            batch_size=args.batch_size,
-            seed=args.seed,
-            amp=args.amp,
+            **deep_merge(
+                {
+                    "data": {"image_size": args.image_size},
+                    "batch_size": args.batch_size,
+                    "seed": args.seed,
+                    "amp": args.amp,
+                },
+                overrides,
+            ),
         )
     )
     spec = FAMILY_SPECS[family]
@@ -164,6 +187,7 @@ peak = matmul_peak()
 print(f"fp32 matmul peak (best 2048x2048 torch.mm): {peak / 1e9:.1f} GFLOP/s", flush=True)
 for family in families:
     label = f"pokegen {family} default" + (" (--amp)" if args.amp else "")
+    label += f" + {args.overrides}" if overrides else ""
     candidates = [(label, pokegen_step)]
     if args.image_size == 64:
         candidates.append((f"baseline {family}", baseline_step))
