@@ -134,7 +134,8 @@ def _preset_overrides(family: str, preset: str) -> dict[str, Any]:
             # that decodes back to it, so the GAN cannot drop modes. Seeds 0/1/2: SWD 32.4/33.2/
             # 44.8 vs the plain GAN's 39.2–42.4/42.5/45–46 (the last at n = 300), recall no worse,
             # clean white backgrounds (BENCHMARKS.md, seventh and eighth GAN rounds). Mode seeking
-            # alone: 0.2 beat 0.1 and 0.15 (sixth round). KL weight β 8 keeps the posterior near
+            # alone: 0.2 beat 0.1 and 0.15 (sixth round); with the encoder and β 8, 0.2 lost on
+            # SWD, precision and recall (ninth round). KL weight β 8 keeps the posterior near
             # the prior samples come from: recall 0.30/0.33/0.38 vs 0.25/0.20/0.30 at seeds
             # 0/1/2, mean SWD 37.5 vs 36.8 (eighth round).
             "model": {"arch": "fastgan", "width": 16, "g_convs": 2, "encoder": True},
