@@ -50,6 +50,8 @@ def test_from_dict_ignores_keys_of_newer_versions():
         ({"model": {"g_convs": 0}}, "convs per block"),
         ({"model": {"decoder_top": -1}}, "decoder top"),
         ({"model": {"encoder": True}}, "encoder is a gan option"),
+        ({"loss": {"adversarial": "both"}}, "adversarial input"),
+        ({"loss": {"adversarial": "recons"}}, "needs the gan's encoder"),
     ],
 )
 def test_validate_rejects_unusable_settings_with_one_line(changes, message):

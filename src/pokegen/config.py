@@ -12,6 +12,7 @@ PRESETS = ("quick", "default")
 BACKGROUNDS = ("white", "black", "alpha")
 LIKELIHOODS = ("gaussian_learned", "gaussian", "laplace", "bernoulli")
 GAN_LOSSES = ("hinge", "ns")
+ADVERSARIAL_INPUTS = ("samples", "recons")
 PRIORS = ("gaussian", "gmm")
 G_NORMS = ("group", "batch")
 LR_SCHEDULES = ("constant", "cosine")
@@ -78,6 +79,9 @@ class LossConfig:
     recon_weight: float = 1.0  # FastGAN discriminator self-supervised reconstruction
     mode_seeking: float = 0.0  # weight of MSGAN's diversity term in the generator loss
     vae_weight: float = 1.0  # gan with an encoder: weight of the generator's negative ELBO
+    # gan with an encoder: what the discriminator judges as fake — decoded prior samples G(z),
+    # or reconstructions G(E(x)) (a VAE sharpened adversarially; samples then come from N(0, I))
+    adversarial: str = "samples"
 
 
 @dataclass(frozen=True)
@@ -222,6 +226,14 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         (0 <= lo.ada_target < 1, f"ADA target must be in [0, 1), got {lo.ada_target}"),
         (lo.ada_images >= 1, f"ADA images must be at least 1, got {lo.ada_images}"),
         (lo.vae_weight >= 0, f"VAE weight must be ≥ 0, got {lo.vae_weight}"),
+        (
+            lo.adversarial in ADVERSARIAL_INPUTS,
+            f"adversarial input must be one of {', '.join(ADVERSARIAL_INPUTS)}",
+        ),
+        (
+            lo.adversarial == "samples" or (m.encoder and not lo.mode_seeking),
+            "adversarial recons needs the gan's encoder and no mode seeking (it has no samples)",
+        ),
         (not (m.encoder and m.family != "gan"), "an encoder is a gan option (ae/vae have one)"),
         (lo.likelihood in LIKELIHOODS, f"likelihood must be one of {', '.join(LIKELIHOODS)}"),
         (lo.gan_loss in GAN_LOSSES, f"GAN loss must be one of {', '.join(GAN_LOSSES)}"),

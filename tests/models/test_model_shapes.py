@@ -143,6 +143,11 @@ def test_gan_encoder_reconstructs_in_the_same_pass_and_leaves_sampling_alone(con
     assert torch.allclose(fakes, plain(z, y), atol=1e-6)  # group norm: batch-independent
     with pytest.raises(ValueError, match="encoder=True"):
         plain(z, y, x=x, noise=noise)
+    none, alone, mu2, _ = with_enc(None, y, x=x, noise=noise)  # reconstructions only
+    assert none is None and torch.equal(mu2, mu)
+    assert torch.allclose(alone, recons, atol=1e-6)  # the same images, without the prior half
+    with pytest.raises(ValueError, match="latents z or images x"):
+        with_enc(None, y)
 
 
 @pytest.mark.parametrize("conditional", [False, True])

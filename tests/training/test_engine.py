@@ -259,6 +259,28 @@ def test_vae_gan_trains_its_encoder_logs_the_elbo_and_reloads(kaggle_dir, tmp_pa
     assert not torch.equal(recon, reconstruct(run, -samples))  # it reads its input
 
 
+@pytest.mark.parametrize(("adversarial", "decoded"), [("samples", 12), ("recons", 6)])
+def test_vae_gan_decodes_prior_samples_only_when_the_discriminator_judges_them(
+    adversarial, decoded, kaggle_dir, tmp_path, monkeypatch
+):
+    from pokegen.models.fastgan import FastGANGenerator
+
+    seen, forward = [], FastGANGenerator.forward
+
+    def spy(self, z, y=None):
+        if torch.is_grad_enabled():  # training passes, not progress grids or health probes
+            seen.append(z.shape[0])
+        return forward(self, z, y)
+
+    monkeypatch.setattr(FastGANGenerator, "forward", spy)
+    loss = {"adversarial": adversarial, "mode_seeking": 0.0}
+    cfg = tiny("gan", kaggle_dir, tmp_path / "g", epochs=1, model={"encoder": True}, loss=loss)
+    out = engine.train(cfg, quiet=True)
+    assert seen and max(seen) == decoded  # batch 6: reconstructions (+ as many prior samples)
+    rows = [json.loads(line) for line in (out / "stats.jsonl").read_text().splitlines()]
+    assert all(math.isfinite(r["loss_d"]) for r in rows if r["kind"] == "train")
+
+
 def test_amp_on_cpu_trains_in_bf16_where_supported_else_says_so(kaggle_dir, tmp_path):
     fp32 = engine.train(tiny("gan", kaggle_dir, tmp_path / "fp32", epochs=1), quiet=True)
     amp = engine.train(tiny("gan", kaggle_dir, tmp_path / "amp", epochs=1, amp=True), quiet=True)

@@ -73,19 +73,24 @@ class Generator(nn.Module):
 
     def forward(
         self,
-        z: torch.Tensor,
+        z: torch.Tensor | None,
         y: torch.Tensor | None = None,
         x: torch.Tensor | None = None,
         noise: torch.Tensor | None = None,
-    ) -> torch.Tensor | tuple[torch.Tensor, ...]:
+    ) -> torch.Tensor | tuple[torch.Tensor | None, ...]:
         """G(z); given reals x and noise [B, L] also their reconstructions, in one pass:
-        (fakes, reconstructions, μ, logvar) with z_x = μ + σ·noise (reparameterised)."""
+        (fakes, reconstructions, μ, logvar) with z_x = μ + σ·noise (reparameterised); with
+        z None only the reconstructions are decoded (fakes is None)."""
         if x is None:
+            if z is None:
+                raise ValueError("the generator needs latents z or images x to reconstruct")
             return self.net(z, y)
         if self.encoder is None or noise is None:
             raise ValueError("reconstructing needs a generator built with encoder=True and noise")
         mu, logvar = gaussian_posterior(self.encoder(x, y))  # [B, 2L] → 2 × [B, L]
         z_x = reparameterise(mu, logvar, noise)
+        if z is None:
+            return None, self.net(z_x, y), mu, logvar
         both = self.net(torch.cat([z, z_x]), None if y is None else torch.cat([y, y]))  # [2B, …]
         fakes, recons = both.chunk(2, dim=0)
         return fakes, recons, mu, logvar
