@@ -85,8 +85,11 @@ def test_dry_run_prints_the_resolved_config():
     assert cfg["model"]["family"] == "vae"
     gan = json.loads(invoke("train", "gan", "--dry-run").output)
     assert gan["model"]["encoder"] is True  # the gan presets train a VAE-GAN
-    plain = json.loads(invoke("train", "gan", "--dry-run", "--no-encoder").output)
-    assert plain["model"]["encoder"] is False
+    assert gan["loss"]["adversarial"] == "recons"  # whose discriminator judges reconstructions
+    plain = invoke("train", "gan", "--dry-run", "--no-encoder")
+    assert plain.exit_code == 0, plain.output  # a plain GAN has no reconstructions to judge
+    loss = json.loads(plain.output)["loss"]
+    assert (loss["adversarial"], loss["mode_seeking"]) == ("samples", 0.2)
 
 
 @pytest.mark.parametrize(

@@ -115,8 +115,21 @@ class TrainConfig:
         return self.model.family
 
 
-def _preset_overrides(family: str, preset: str) -> dict[str, Any]:
-    """The measured winning settings per family and preset (see BENCHMARKS.md)."""
+# The gan preset's discriminator judges the reconstructions G(E(x)), not prior samples: the
+# decoder is then sharpened where every training image lives, and samples from N(0, I) turn from
+# outlined strokes into filled silhouettes. KL weight 16 keeps the posterior on the prior the
+# samples come from: SWD 28.7/27.1 and recall 0.375/0.423 at seeds 0/1, against β 8's 41.4/40.6
+# and 0.434/0.411 and the old default's (D on samples, β 8) 34.5/37.3 and 0.298/0.327
+# (BENCHMARKS.md, tenth GAN round). Mode seeking needs samples, so it is off.
+_ADVERSARIAL_RECONS = {"adversarial": "recons", "mode_seeking": 0.0, "beta": 16.0}
+# Without the encoder there are no reconstructions: D judges prior samples, and MSGAN's mode
+# seeking at 0.2 beat 0.1 and 0.15 (BENCHMARKS.md, sixth GAN round).
+_PLAIN_GAN = {"adversarial": "samples", "mode_seeking": 0.2}
+
+
+def _preset_overrides(family: str, preset: str, encoder: bool = True) -> dict[str, Any]:
+    """The measured winning settings per family and preset (see BENCHMARKS.md); a gan without
+    its encoder (a plain GAN) gets the settings measured for that."""
     quick = preset == "quick"
     cadence = {
         "sample_every": 2 if quick else 10,
@@ -134,16 +147,13 @@ def _preset_overrides(family: str, preset: str) -> dict[str, Any]:
             # that moved 8-minute samples past outlines (BENCHMARKS.md, GAN ablation). Two convs
             # per up-block and a full-size level, then lr 4e-4 (the row below): 8-minute SWD
             # 39.2 vs 62.7 and recall 0.25 vs 0.05 at n = 1000 (BENCHMARKS.md, fourth GAN round).
-            # The encoder (VAE-GAN) with mode seeking 0.1: every training image needs a latent
-            # that decodes back to it, so the GAN cannot drop modes. Seeds 0/1/2: SWD 32.4/33.2/
-            # 44.8 vs the plain GAN's 39.2–42.4/42.5/45–46 (the last at n = 300), recall no worse,
-            # clean white backgrounds (BENCHMARKS.md, seventh and eighth GAN rounds). Mode seeking
-            # alone: 0.2 beat 0.1 and 0.15 (sixth round); with the encoder and β 8, 0.2 lost on
-            # SWD, precision and recall (ninth round). KL weight β 8 keeps the posterior near
-            # the prior samples come from: recall 0.30/0.33/0.38 vs 0.25/0.20/0.30 at seeds
-            # 0/1/2, mean SWD 37.5 vs 36.8 (eighth round).
+            # The encoder (VAE-GAN): every training image needs a latent that decodes back to
+            # it, so the GAN cannot drop modes. Seeds 0/1/2: SWD 32.4/33.2/44.8 vs the plain
+            # GAN's 39.2–42.4/42.5/45–46 (the last at n = 300), recall no worse, clean white
+            # backgrounds (BENCHMARKS.md, seventh and eighth GAN rounds). Its loss settings are
+            # _ADVERSARIAL_RECONS above (_PLAIN_GAN with --no-encoder).
             "model": {"arch": "fastgan", "width": 16, "g_convs": 2, "encoder": True},
-            "loss": {"gan_loss": "hinge", "mode_seeking": 0.1, "beta": 8.0},
+            "loss": {"gan_loss": "hinge", **(_ADVERSARIAL_RECONS if encoder else _PLAIN_GAN)},
             "batch_size": 16,  # on a CPU budget optimiser steps matter most (BENCHMARKS.md)
             # 4e-4 with the deeper generator: SWD 40.7 vs 43.7, recall 0.29 vs 0.17 (n = 300).
             "lr": 4e-4,
@@ -171,7 +181,9 @@ def preset(family: str, name: str = "default", **overrides: Any) -> TrainConfig:
         raise ValueError(f"unknown family {family!r}; choose from {', '.join(FAMILIES)}")
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
-    base = _preset_overrides(family, name)
+    model = overrides.get("model", {})
+    encoder = (model if isinstance(model, dict) else dataclasses.asdict(model)).get("encoder")
+    base = _preset_overrides(family, name, encoder is not False)
     base.setdefault("model", {})["family"] = family
     base["preset"] = name
     return merge(TrainConfig(), _deep_update(base, overrides))

@@ -38,9 +38,10 @@ class Generator(nn.Module):
 
     With `encoder=True` it also holds q(z|x), a small conv encoder, so the generator doubles as a
     VAE decoder (VAE-GAN, Larsen et al. 2016): every training image has a latent that must decode
-    back to it, so the GAN cannot drop modes. With mode seeking 0.1 and KL weight 8 it beat the
-    plain GAN on SWD and recall (BENCHMARKS.md, seventh and eighth GAN rounds), so the presets
-    use it. Sampling never uses the encoder; `pokegen reconstruct` decodes its posterior mean.
+    back to it, so the GAN cannot drop modes. The presets use it, with the discriminator judging
+    the reconstructions G(E(x)) rather than prior samples (BENCHMARKS.md, seventh to tenth GAN
+    rounds). Sampling never uses the encoder (latents come from N(0, I)); `pokegen reconstruct`
+    decodes its posterior mean.
     """
 
     def __init__(
