@@ -139,6 +139,12 @@ def test_reconstruct_writes_pairs(trained, family, tmp_path):
     assert Image.open(tmp_path / "r.png").size[0] > 16 * 4
 
 
+def test_reconstruct_to_a_name_without_an_image_extension_is_one_line(trained, tmp_path):
+    result = invoke("reconstruct", trained["ae"], "--n", "2", "--out", tmp_path / "pairs")
+    assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
+    assert "image format" in result.output and not (tmp_path / "pairs").exists()
+
+
 def test_reconstruct_refuses_a_gan_without_an_encoder(kaggle_dir, tmp_path):
     args = ("--preset", "quick", "--epochs", "1", "--no-encoder", *TINY)
     assert invoke("train", "gan", "--data", kaggle_dir, "--out", tmp_path, *args).exit_code == 0

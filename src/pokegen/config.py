@@ -47,6 +47,7 @@ class ModelConfig:
     arch: str = "resnet"  # ae/vae: conv | resnet; gan: dcgan | fastgan
     latent_dim: int = 128
     width: int = 32  # channels at the highest resolution; doubles per halving
+    d_width: int | None = None  # gan discriminator's width (None: width), as DCGAN's ndf vs ngf
     max_width: int = 256
     spectral_norm: bool = True  # discriminator only
     g_norm: str = "group"  # fastgan generator: group (batch-independent) | batch
@@ -229,6 +230,10 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         (0.0 <= d.crop_margin <= 1.0, f"crop margin must be in [0, 1], got {d.crop_margin}"),
         (1 <= m.latent_dim <= 4096, f"latent dim must be in [1, 4096], got {m.latent_dim}"),
         (4 <= m.width <= m.max_width, f"width must be in [4, max_width], got {m.width}"),
+        (
+            m.d_width is None or 4 <= m.d_width <= m.max_width,
+            f"discriminator width must be in [4, max_width], got {m.d_width}",
+        ),
         (m.prior in PRIORS, f"prior must be one of {', '.join(PRIORS)}"),
         (m.g_norm in G_NORMS, f"generator norm must be one of {', '.join(G_NORMS)}"),
         (0 <= m.decoder_top <= 256, f"decoder top must be 0 to 256, got {m.decoder_top}"),

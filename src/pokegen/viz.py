@@ -50,8 +50,11 @@ def atomic_save(image: Image.Image, path: str | Path, **kwargs) -> Path:
     """Save a PIL image via a temporary file and rename, so readers never see half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    fmt = kwargs.pop("format", None) or Image.registered_extensions().get(path.suffix.lower())
+    if fmt is None:  # PIL would otherwise read the temporary file's ".tmp" and fail obscurely
+        raise ValueError(f"cannot tell the image format of {path}: name it .png, .jpg or .gif")
     tmp = path.with_name(f".{path.name}.tmp")
-    image.save(tmp, format=kwargs.pop("format", None) or path.suffix[1:].upper(), **kwargs)
+    image.save(tmp, format=fmt, **kwargs)
     os.replace(tmp, path)
     return path
 

@@ -38,6 +38,19 @@ def test_registry_errors_are_one_line(kw, message):
     assert "\n" not in str(info.value)
 
 
+def test_discriminator_width_is_its_own_knob():
+    gan = build_models(cfg(family="gan", arch="fastgan", d_width=16), 16, 3)
+    same = build_models(cfg(family="gan", arch="fastgan"), 16, 3)
+
+    def stem_width(models: torch.nn.ModuleDict) -> int:  # D's first conv's output channels
+        return next(models["discriminator"].parameters()).shape[0]
+
+    assert (stem_width(gan), stem_width(same)) == (16, 8)
+    assert [p.shape for p in gan["generator"].parameters()] == [
+        p.shape for p in same["generator"].parameters()
+    ]
+
+
 def test_bad_image_size():
     with pytest.raises(ValueError, match="multiple of 8"):
         build_models(cfg(family="ae"), 20, 3)

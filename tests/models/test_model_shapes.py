@@ -177,3 +177,15 @@ def test_decoder_top_level_runs_at_full_resolution(family, arch, size):
     out = net(x) if family == "ae" else net(x)[0]
     assert out.shape == x.shape and out.abs().max() <= 1
     assert seen == [(2, 6, size, size)]  # 6 feature channels at full size feed the pixels
+
+
+def test_discriminator_reconstructs_only_the_rows_asked_for():
+    torch.manual_seed(0)
+    d = build_models(tiny("gan", "fastgan", False), 32, 3)["discriminator"].eval()
+    x = torch.rand(6, 3, 32, 32) * 2 - 1
+    logits, recons, targets = d(x, with_recon=True)
+    logits_2, recons_2, targets_2 = d(x, with_recon=True, recon_rows=2)
+    torch.testing.assert_close(logits_2, logits)  # every row is still judged
+    for full, part in zip([*recons, *targets], [*recons_2, *targets_2], strict=True):
+        assert part.shape[0] == 2
+        torch.testing.assert_close(part, full[:2])

@@ -44,8 +44,11 @@ def build_models(cfg: ModelConfig, image_size: int, channels: int) -> nn.ModuleD
             encoder=cfg.encoder,
             convs=cfg.g_convs,
         )
+        d_width = cfg.width if cfg.d_width is None else cfg.d_width
         discriminator = Discriminator(
-            **shared, spectral_norm=cfg.spectral_norm, mbstd_group=cfg.mbstd_group
+            **{**shared, "width": d_width},
+            spectral_norm=cfg.spectral_norm,
+            mbstd_group=cfg.mbstd_group,
         )
         return nn.ModuleDict({"generator": generator, "discriminator": discriminator})
     cls = AutoEncoder if cfg.family == "ae" else VAE

@@ -196,6 +196,7 @@ class FastGANDiscriminator(nn.Module):
         y: torch.Tensor | None = None,
         with_recon: bool = False,
         generator: torch.Generator | None = None,
+        recon_rows: int | None = None,
     ):
         h = self.stem(x)
         feat = h
@@ -206,7 +207,10 @@ class FastGANDiscriminator(nn.Module):
         logits = self.head(h, y)
         if not with_recon:
             return logits
-        b = x.shape[0]
+        # Only the first `recon_rows` images (the reals of a real+fake batch) are decoded: the
+        # loss ignores the rest, and the small decoders are the least efficient convs of the step.
+        b = x.shape[0] if recon_rows is None else recon_rows
+        feat, x = feat[:b], x[:b]
         if generator is None:
             quad = torch.arange(b) % 4
         else:

@@ -101,7 +101,8 @@ class Discriminator(nn.Module):
     """Images [B, C, S, S] (+ labels) → realness logits [B].
 
     `with_recon=True` also returns (recons, targets) from FastGAN's self-supervised decoders
-    (empty lists for "dcgan"); `generator` picks their crop quadrants (default: index mod 4).
+    (empty lists for "dcgan") for the first `recon_rows` images (default: all); `generator`
+    picks their crop quadrants (default: index mod 4).
     """
 
     def __init__(
@@ -129,9 +130,10 @@ class Discriminator(nn.Module):
         y: torch.Tensor | None = None,
         with_recon: bool = False,
         generator: torch.Generator | None = None,
+        recon_rows: int | None = None,
     ) -> torch.Tensor | Recon:
         if self.arch == "fastgan":
-            return self.net(x, y, with_recon, generator)
+            return self.net(x, y, with_recon, generator, recon_rows)
         logits = self.net(x, y)
         return (logits, [], []) if with_recon else logits
 

@@ -126,13 +126,13 @@ def gan_step(ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, to
     if use_r1:
         both = both.detach().requires_grad_(True)
     with ctx.autocast():
-        out = D(both, labels, with_recon=True) if fastgan else D(both, labels)
+        out = D(both, labels, with_recon=True, recon_rows=b) if fastgan else D(both, labels)
     logits, recons, targets = out if fastgan else (out, [], [])
     real_logits, fake_logits = logits[:b].float(), logits[b:].float()
     loss_d = losses.d_loss(real_logits, fake_logits, lo.gan_loss)
     stats = {"loss_d": loss_d.detach()}
     if fastgan:
-        ssl = losses.recon_loss_ssl([r[:b] for r in recons], [t[:b] for t in targets])
+        ssl = losses.recon_loss_ssl(recons, targets)  # the reals' reconstructions only
         loss_d = loss_d + lo.recon_weight * ssl
         stats["loss_d_recon"] = ssl.detach()
     if use_r1:
