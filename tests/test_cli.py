@@ -132,6 +132,23 @@ def test_sample_is_reproducible_from_the_run_folder_alone(trained, tmp_path):
     assert (tmp_path / "a" / "grid.png").read_bytes() == (tmp_path / "b" / "grid.png").read_bytes()
 
 
+def test_sample_temperature_scales_the_gans_latents(trained, tmp_path):
+    import torch
+
+    from pokegen.sampling import generate, load_run
+
+    run = load_run(trained["gan"])
+    g = run.models["generator"]
+    z = torch.randn(4, g.latent_dim, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        expected = g(0.5 * z).float()
+    torch.testing.assert_close(generate(run, 4, seed=3, temperature=0.5), expected)
+    args = ("sample", trained["gan"], "--n", "2", "--seed", "3", "--out", tmp_path)
+    assert invoke(*args, "--temperature", "0.5").exit_code == 0
+    bad = invoke(*args, "--temperature", "0")
+    assert bad.exit_code == 2 and "--temperature" in bad.output and "Traceback" not in bad.output
+
+
 @pytest.mark.parametrize("family", ["ae", "gan"])  # the gan preset's VAE-GAN has an encoder
 def test_reconstruct_writes_pairs(trained, family, tmp_path):
     result = invoke("reconstruct", trained[family], "--n", "4", "--out", tmp_path / "r.png")

@@ -29,6 +29,13 @@ CHECKPOINT = click.option(
     show_default=True,
     help="Which saved weights: the last, or the best by the training-time SWD probe.",
 )
+TEMPERATURE = click.option(
+    "--temperature",
+    type=click.FloatRange(0, 2, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Scale of the latent draws: below 1 gives typical samples, less variety.",
+)
 
 
 def _friendly(fn):
@@ -185,14 +192,15 @@ def train(
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--type", "type1", type=str, help="Type to generate (conditional runs).")
 @click.option("--type2", type=str, help="Second type (conditional runs).")
+@TEMPERATURE
 @DEVICE
 @CHECKPOINT
 @_friendly
-def sample(run, n, out, seed, type1, type2, device, checkpoint) -> None:
+def sample(run, n, out, seed, type1, type2, temperature, device, checkpoint) -> None:
     """Generate N new images as numbered PNGs plus grid.png."""
     from pokegen.sampling import sample as write_samples
 
-    folder = write_samples(run, n, out, seed, type1, type2, device, checkpoint)
+    folder = write_samples(run, n, out, seed, type1, type2, device, checkpoint, temperature)
     click.echo(f"wrote {n} samples to {folder}")
 
 
@@ -248,14 +256,24 @@ def interpolate(run, rows, steps, out, seed, between, data, device, checkpoint) 
     help="Local Inception-V3 FID weights (else downloaded once; offline: FID skipped).",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
+@TEMPERATURE
 @DEVICE
 @CHECKPOINT
 @_friendly
-def evaluate(run, n, data, inception_weights, seed, device, checkpoint) -> None:
+def evaluate(run, n, data, inception_weights, seed, temperature, device, checkpoint) -> None:
     """Metrics of one run into RUN/metrics.json, printed as a table."""
     from pokegen.evaluation.evaluate import evaluate_run, format_table
 
-    metrics = evaluate_run(run, n, data, inception_weights, device, seed, checkpoint=checkpoint)
+    metrics = evaluate_run(
+        run,
+        n,
+        data,
+        inception_weights,
+        device,
+        seed,
+        checkpoint=checkpoint,
+        temperature=temperature,
+    )
     click.echo(format_table(metrics))
 
 

@@ -25,19 +25,21 @@ def generate_images(
     labels: torch.Tensor | None = None,
     device: torch.device | str = "cpu",
     batch_size: int = 128,
+    temperature: float = 1.0,
 ) -> torch.Tensor:
-    """Draw n new images [n, C, S, S] in [-1, 1] on the CPU from a family's sampling modules."""
+    """Draw n new images [n, C, S, S] in [-1, 1] on the CPU from a family's sampling modules;
+    `temperature` scales the latent draws' spread (Glow's temperature, BigGAN's truncation)."""
     out = []
     for i in range(0, n, batch_size):
         m = min(batch_size, n - i)
         y = None if labels is None else labels[i : i + m].to(device)
         if family == "gan":
             g = models["generator"]
-            z = torch.randn(m, g.latent_dim, generator=generator).to(device)
+            z = torch.randn(m, g.latent_dim, generator=generator).to(device) * temperature
             x = g(z, y)
         else:
             net = models[family]
-            x = net.decode(net.prior.sample(m, generator, y).to(device), y)
+            x = net.decode(net.prior.sample(m, generator, y, temperature).to(device), y)
         out.append(x.float().cpu())
     return torch.cat(out)
 
@@ -126,10 +128,17 @@ def labels_for(
     return y
 
 
-def generate(run: Run, n: int, seed: int = 0, labels: torch.Tensor | None = None) -> torch.Tensor:
-    """n new images [n, C, S, S] in [-1, 1], the same for the same seed."""
+def generate(
+    run: Run,
+    n: int,
+    seed: int = 0,
+    labels: torch.Tensor | None = None,
+    temperature: float = 1.0,
+) -> torch.Tensor:
+    """n new images [n, C, S, S] in [-1, 1], the same for the same seed and temperature."""
+    gen = torch.Generator().manual_seed(seed)
     return generate_images(
-        run.family, run.models, n, torch.Generator().manual_seed(seed), labels, run.device
+        run.family, run.models, n, gen, labels, run.device, temperature=temperature
     )
 
 
@@ -142,11 +151,12 @@ def sample(
     type2: str | None = None,
     device: str = "cpu",
     checkpoint: str = "last",
+    temperature: float = 1.0,
 ) -> Path:
     """Write n numbered PNGs and grid.png into `out` (default RUN/samples)."""
     run = load_run(run_dir, device, checkpoint)
     out = Path(out) if out is not None else run.path / "samples"
-    images = generate(run, n, seed, labels_for(run, n, type1, type2))
+    images = generate(run, n, seed, labels_for(run, n, type1, type2), temperature)
     out.mkdir(parents=True, exist_ok=True)
     for i, image in enumerate(images):
         viz.atomic_save(viz.to_pil(image), out / f"{i:04d}.png")

@@ -98,8 +98,8 @@ def test_evaluate_run_writes_files_and_repeats(tmp_path, monkeypatch, real, hold
         split=lambda data=None: (torch.arange(60), torch.arange(60, 80)),
     )
 
-    def generate(run, n, seed=0, labels=None):
-        z = torch.randn(n, 8, generator=torch.Generator().manual_seed(seed))
+    def generate(run, n, seed=0, labels=None, temperature=1.0):
+        z = torch.randn(n, 8, generator=torch.Generator().manual_seed(seed)) * temperature
         return _TinyAE()(z)
 
     monkeypatch.setattr(sampling, "load_run", lambda run_dir, device="cpu", checkpoint="last": run)
@@ -115,3 +115,6 @@ def test_evaluate_run_writes_files_and_repeats(tmp_path, monkeypatch, real, hold
     assert "mse" in first and "nelbo_bpd" not in first
     assert first["n_samples"] == 40 and first["n_train"] == 60 and first["n_holdout"] == 20
     assert evaluate_run(tmp_path, n=40, device="cpu", seed=3) == first
+    cool = evaluate_run(tmp_path, n=40, device="cpu", seed=3, temperature=0.25)
+    assert (first["temperature"], cool["temperature"]) == (1.0, 0.25)
+    assert cool["swd_mean"] != first["swd_mean"]  # the samples did change

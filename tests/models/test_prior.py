@@ -51,6 +51,16 @@ def test_gmm_recovers_separated_clusters():
     assert torch.cdist(draws, centres).min(dim=1).values.max() < 4  # every draw near a cluster
 
 
+def test_temperature_scales_each_draw_about_its_component_mean():
+    z, _ = clusters()
+    prior = LatentPrior(6, "gmm", components=3)
+    prior.fit(z, gen())
+    full, cool = prior.sample(200, gen(4)), prior.sample(200, gen(4), temperature=0.25)
+    near = torch.cdist(full, prior.means).argmin(dim=1)  # the same component for both draws
+    torch.testing.assert_close(cool - prior.means[near], 0.25 * (full - prior.means[near]))
+    torch.testing.assert_close(prior.sample(7, gen(5), temperature=1.0), prior.sample(7, gen(5)))
+
+
 @pytest.mark.parametrize("kind", ["gaussian", "gmm"])
 def test_fit_and_sample_are_deterministic(kind):
     z, _ = clusters(30)

@@ -178,7 +178,13 @@ def save_type_grid(
 
 
 def evaluate_conditional(
-    run, data, train_idx: torch.Tensor, holdout_idx: torch.Tensor, per_type: int, seed: int = 0
+    run,
+    data,
+    train_idx: torch.Tensor,
+    holdout_idx: torch.Tensor,
+    per_type: int,
+    seed: int = 0,
+    temperature: float = 1.0,
 ) -> dict:
     """Classifier (cached in the run folder), per-type samples, metrics, and RUN/types.png."""
     from pokegen.sampling import generate
@@ -192,7 +198,7 @@ def evaluate_conditional(
     key = cache_key(cfg, names, data.fingerprint, train_idx, tuple(train[0].shape[1:]))
     net, info = load_or_train(run.path, *train, key, cfg)
     labels, types = single_type_labels(len(names), per_type)
-    samples = generate(run, len(labels), seed, labels)  # [K·n, C, S, S] in [-1, 1]
+    samples = generate(run, len(labels), seed, labels, temperature)  # [K·n, C, S, S] in [-1, 1]
     index = {n: i for i, n in enumerate(names)}
     type1 = torch.tensor([index.get(data.type1[i], -1) for i in holdout_idx.tolist()])
     metrics = conditional_metrics(

@@ -143,6 +143,7 @@ def evaluate_run(
     seed: int = 0,
     per_type: int | None = None,
     checkpoint: str = "last",
+    temperature: float = 1.0,
 ) -> dict:
     """Compute a run's metrics, write RUN/metrics.json and RUN/novelty.png; print nothing.
 
@@ -169,7 +170,7 @@ def evaluate_run(
     if conditional:  # condition samples on the training label distribution
         pick = torch.randint(0, len(train_idx), (n,), generator=torch.Generator().manual_seed(seed))
         labels = ds.labels[train_idx][pick]
-    samples = generate(run, n, seed, labels) if conditional else generate(run, n, seed)
+    samples = generate(run, n, seed, labels, temperature)
     x_holdout = real_holdout.float() / 127.5 - 1.0
     y_holdout = ds.labels[holdout_idx] if conditional else None
     recon = nelbo = None
@@ -191,12 +192,17 @@ def evaluate_run(
         run.cfg.loss.likelihood if run.family == "vae" else None,
         dev,
     )
-    metrics = {"run": run_dir.name, "checkpoint": checkpoint, **_json_ready(metrics)}
+    metrics = {
+        "run": run_dir.name,
+        "checkpoint": checkpoint,
+        "temperature": temperature,
+        **_json_ready(metrics),
+    }
     if conditional:
         from pokegen.evaluation.conditional import evaluate_conditional
 
         count = per_type or max(16, n // max(1, len(run.label_names)))
-        section = evaluate_conditional(run, ds, train_idx, holdout_idx, count, seed)
+        section = evaluate_conditional(run, ds, train_idx, holdout_idx, count, seed, temperature)
         metrics["conditional"] = _json_ready(section)
     save_novelty_sheet(result, samples, real_train, run_dir / "novelty.png")
     tmp = run_dir / ".metrics.json.tmp"

@@ -89,16 +89,21 @@ class LatentPrior(nn.Module):
 
     @torch.no_grad()
     def sample(
-        self, n: int, generator: torch.Generator, labels: torch.Tensor | None = None
+        self,
+        n: int,
+        generator: torch.Generator,
+        labels: torch.Tensor | None = None,
+        temperature: float = 1.0,
     ) -> torch.Tensor:
         """n codes [n, L] on the buffers' device (standard normal until fitted), shifted
-        towards `labels` [n, classes] when the prior is conditional."""
-        return self._draw(n, generator) + self.shift(labels)
+        towards `labels` [n, classes] when the prior is conditional; `temperature` scales each
+        draw's spread about its component's mean (below 1: typical codes, less variety)."""
+        return self._draw(n, generator, temperature) + self.shift(labels)
 
-    def _draw(self, n: int, generator: torch.Generator) -> torch.Tensor:
+    def _draw(self, n: int, generator: torch.Generator, temperature: float) -> torch.Tensor:
         device = self.fitted.device
         eps = torch.randn(n, self.latent_dim, generator=generator, device=generator.device)
-        eps = eps.to(device)
+        eps = eps.to(device) * temperature
         if self.kind == "standard" or not bool(self.fitted):
             return eps
         pick = torch.multinomial(
