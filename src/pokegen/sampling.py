@@ -136,6 +136,11 @@ def generate(
     temperature: float = 1.0,
 ) -> torch.Tensor:
     """n new images [n, C, S, S] in [-1, 1], the same for the same seed and temperature."""
+    if temperature != 1.0 and run.family == "gan" and run.cfg.model.arch == "fastgan":
+        raise RunError(
+            "the fastgan generator projects its latents onto a sphere, so a temperature changes "
+            "nothing; use it with ae, vae or a dcgan run"
+        )
     gen = torch.Generator().manual_seed(seed)
     return generate_images(
         run.family, run.models, n, gen, labels, run.device, temperature=temperature
