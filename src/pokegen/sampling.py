@@ -29,6 +29,11 @@ def generate_images(
 ) -> torch.Tensor:
     """Draw n new images [n, C, S, S] in [-1, 1] on the CPU from a family's sampling modules;
     `temperature` scales the latent draws' spread (Glow's temperature, BigGAN's truncation)."""
+    if family == "gan" and temperature != 1.0 and models["generator"].normalises_latents:
+        raise RunError(
+            "this generator projects its latents onto a sphere, so a temperature changes "
+            "nothing; use it with ae, vae or a dcgan-arch gan"
+        )
     out = []
     for i in range(0, n, batch_size):
         m = min(batch_size, n - i)
@@ -136,11 +141,6 @@ def generate(
     temperature: float = 1.0,
 ) -> torch.Tensor:
     """n new images [n, C, S, S] in [-1, 1], the same for the same seed and temperature."""
-    if temperature != 1.0 and run.family == "gan" and run.cfg.model.arch == "fastgan":
-        raise RunError(
-            "the fastgan generator projects its latents onto a sphere, so a temperature changes "
-            "nothing; use it with ae, vae or a dcgan run"
-        )
     gen = torch.Generator().manual_seed(seed)
     return generate_images(
         run.family, run.models, n, gen, labels, run.device, temperature=temperature

@@ -189,3 +189,13 @@ def test_discriminator_reconstructs_only_the_rows_asked_for():
     for full, part in zip([*recons, *targets], [*recons_2, *targets_2], strict=True):
         assert part.shape[0] == 2
         torch.testing.assert_close(part, full[:2])
+
+
+@pytest.mark.parametrize("arch", ["dcgan", "fastgan"])
+def test_normalises_latents_says_whether_scaling_z_changes_the_images(arch):
+    torch.manual_seed(0)
+    g = build_models(tiny("gan", arch, False), 16, 3)["generator"].eval()
+    z = torch.randn(3, L)
+    with torch.no_grad():
+        same = torch.allclose(g(z), g(0.5 * z), atol=1e-6)
+    assert g.normalises_latents == same == (arch == "fastgan")

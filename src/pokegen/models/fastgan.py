@@ -47,6 +47,8 @@ def upsample_conv(c_in: int, c_out: int, size_out: int) -> nn.Module:
 class FastGANGenerator(nn.Module):
     """z [B, L] (+ labels) → [B, C, S, S]: up-blocks with skip-layer excitation."""
 
+    normalises_latents = True  # forward projects z onto the sphere of radius √L
+
     def __init__(
         self,
         image_size: int,

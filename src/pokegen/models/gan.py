@@ -72,6 +72,11 @@ class Generator(nn.Module):
                 image_size, channels, latent_dim, width, max_width, n_classes, norm, convs
             )
 
+    @property
+    def normalises_latents(self) -> bool:
+        """Whether only z's direction matters (so scaling z, a temperature, changes nothing)."""
+        return getattr(self.net, "normalises_latents", False)
+
     def forward(
         self,
         z: torch.Tensor | None,
