@@ -44,7 +44,7 @@ from pokegen import config as C
 from pokegen.models import build_models
 from pokegen.training.distributed import amp_dtype
 from pokegen.training.ema import make_ema, update_ema
-from pokegen.training.steps import FAMILY_SPECS, StepContext, learning_rate
+from pokegen.training.steps import FAMILY_SPECS, StepContext, make_optimizers
 
 p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 p.add_argument("--batch-size", type=int, default=64, help="the same batch for every model")
@@ -121,15 +121,7 @@ def pokegen_step(family: str, gen: torch.Generator) -> tuple[Callable[[torch.Ten
     if nhwc:
         models = models.to(memory_format=torch.channels_last)
     ema = {k: make_ema(models[k]) for k in spec.averaged} if cfg.ema_decay > 0 else {}
-    opts = {
-        k: torch.optim.Adam(
-            models[k].parameters(),
-            lr=learning_rate(cfg, k),
-            betas=(cfg.beta1, cfg.beta2),
-            foreach=True,
-        )
-        for k in spec.optimized
-    }
+    opts = make_optimizers(cfg, models)
     nets = {k: models[k] for k in spec.optimized}  # a single process: no DDP wrapper
     cpu = torch.device("cpu")
     ctx = StepContext(

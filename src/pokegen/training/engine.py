@@ -29,7 +29,7 @@ from pokegen.training.ema import make_ema, update_ema
 from pokegen.training.health import HealthProbe, fit_latent_prior
 from pokegen.training.rundir import RunDir, resolve_run, run_record
 from pokegen.training.schedule import lr_factor, progress, set_lr
-from pokegen.training.steps import FAMILY_SPECS, StepContext, learning_rate
+from pokegen.training.steps import FAMILY_SPECS, StepContext, learning_rate, make_optimizers
 
 TIMED_BAR = "{desc}: {percentage:3.0f}%|{bar}| {n}/{total} s [{elapsed}<{remaining}{postfix}]"
 
@@ -73,15 +73,7 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
         models = models.to(memory_format=torch.channels_last)
     ema = {k: make_ema(models[k]) for k in spec.averaged} if cfg.ema_decay > 0 else {}
     samplers = {k: ema.get(k, models[k]) for k in spec.averaged}  # what grids and samples use
-    opts = {
-        k: torch.optim.Adam(
-            models[k].parameters(),
-            lr=learning_rate(cfg, k),
-            betas=(cfg.beta1, cfg.beta2),
-            foreach=True,
-        )
-        for k in spec.optimized
-    }
+    opts = make_optimizers(cfg, models)
     generator = torch.Generator().manual_seed(cfg.seed * 7919 + info.rank)
     state = {"step": 0, "epoch": 0, "batch": 0, "elapsed": 0.0, "best_swd": None, "aug_p": 0.0}
     if resume:

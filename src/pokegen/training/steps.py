@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import torch
@@ -209,3 +209,18 @@ FAMILY_SPECS: dict[str, FamilySpec] = {
 
 def learning_rate(cfg: TrainConfig, module: str) -> float:
     return cfg.d_lr if module == "discriminator" and cfg.d_lr is not None else cfg.lr
+
+
+def make_optimizers(
+    cfg: TrainConfig, models: Mapping[str, nn.Module]
+) -> dict[str, torch.optim.Optimizer]:
+    """One Adam per optimised module of the family, as the engine and the benchmarks build them."""
+    return {
+        k: torch.optim.Adam(
+            models[k].parameters(),
+            lr=learning_rate(cfg, k),
+            betas=(cfg.beta1, cfg.beta2),
+            foreach=True,
+        )
+        for k in FAMILY_SPECS[cfg.family].optimized
+    }
