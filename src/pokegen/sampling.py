@@ -29,19 +29,14 @@ def generate_images(
 ) -> torch.Tensor:
     """Draw n new images [n, C, S, S] in [-1, 1] on the CPU from a family's sampling modules;
     `temperature` scales the latent draws' spread (Glow's temperature, BigGAN's truncation)."""
-    if family == "gan" and temperature != 1.0 and models["generator"].normalises_latents:
-        raise RunError(
-            "this generator projects its latents onto a sphere, so a temperature changes "
-            "nothing; use it with ae, vae or a dcgan-arch gan"
-        )
     out = []
     for i in range(0, n, batch_size):
         m = min(batch_size, n - i)
         y = None if labels is None else labels[i : i + m].to(device)
         if family == "gan":
             g = models["generator"]
-            z = torch.randn(m, g.latent_dim, generator=generator).to(device) * temperature
-            x = g(z, y)
+            z = torch.randn(m, g.latent_dim, generator=generator).to(device)
+            x = g(z, y, temperature=temperature)
         else:
             net = models[family]
             x = net.decode(net.prior.sample(m, generator, y, temperature).to(device), y)

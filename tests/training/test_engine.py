@@ -267,10 +267,10 @@ def test_vae_gan_decodes_prior_samples_only_when_the_discriminator_judges_them(
 
     seen, forward = [], FastGANGenerator.forward
 
-    def spy(self, z, y=None):
+    def spy(self, z, y=None, temperature=1.0):
         if torch.is_grad_enabled():  # training passes, not progress grids or health probes
             seen.append(z.shape[0])
-        return forward(self, z, y)
+        return forward(self, z, y, temperature)
 
     monkeypatch.setattr(FastGANGenerator, "forward", spy)
     loss = {"adversarial": adversarial, "mode_seeking": 0.0}

@@ -47,8 +47,6 @@ def upsample_conv(c_in: int, c_out: int, size_out: int) -> nn.Module:
 class FastGANGenerator(nn.Module):
     """z [B, L] (+ labels) → [B, C, S, S]: up-blocks with skip-layer excitation."""
 
-    normalises_latents = True  # forward projects z onto the sphere of radius √L
-
     def __init__(
         self,
         image_size: int,
@@ -89,8 +87,13 @@ class FastGANGenerator(nn.Module):
             self.top = nn.ModuleList()
             self.to_rgb = upsample_conv(widths[0], channels, sizes[0])
 
-    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        h = self.stem(F.normalize(z, dim=1) * z.shape[1] ** 0.5)  # unit-RMS latents
+    def forward(
+        self, z: torch.Tensor, y: torch.Tensor | None = None, temperature: float = 1.0
+    ) -> torch.Tensor:
+        # z is projected onto the sphere of radius √L (unit-RMS latents), so scaling z would
+        # change nothing; a temperature scales the projection instead, which shrinks the
+        # latent's part of the stem against its bias: T → 0 gives the one image G(0).
+        h = self.stem(F.normalize(z, dim=1) * (z.shape[1] ** 0.5 * temperature))
         h = F.glu(self.stem_norm(h.view(-1, *self.base_shape), y), dim=1)  # [B, c, b, b]
         feats = [h]
         levels = zip(self.ups, self.norms, self.extra, strict=True)

@@ -72,25 +72,22 @@ class Generator(nn.Module):
                 image_size, channels, latent_dim, width, max_width, n_classes, norm, convs
             )
 
-    @property
-    def normalises_latents(self) -> bool:
-        """Whether only z's direction matters (so scaling z, a temperature, changes nothing)."""
-        return getattr(self.net, "normalises_latents", False)
-
     def forward(
         self,
         z: torch.Tensor | None,
         y: torch.Tensor | None = None,
         x: torch.Tensor | None = None,
         noise: torch.Tensor | None = None,
+        temperature: float = 1.0,
     ) -> torch.Tensor | tuple[torch.Tensor | None, ...]:
         """G(z); given reals x and noise [B, L] also their reconstructions, in one pass:
         (fakes, reconstructions, μ, logvar) with z_x = μ + σ·noise (reparameterised); with
-        z None only the reconstructions are decoded (fakes is None)."""
+        z None only the reconstructions are decoded (fakes is None). `temperature` < 1 pulls
+        samples towards the average image (BigGAN's truncation; see each body's forward)."""
         if x is None:
             if z is None:
                 raise ValueError("the generator needs latents z or images x to reconstruct")
-            return self.net(z, y)
+            return self.net(z, y, temperature)
         if self.encoder is None or noise is None:
             raise ValueError("reconstructing needs a generator built with encoder=True and noise")
         mu, logvar = gaussian_posterior(self.encoder(x, y))  # [B, 2L] → 2 × [B, L]
@@ -167,7 +164,10 @@ class DCGANGenerator(nn.Module):
         self.to_rgb = UpConv(widths[0], channels, sizes[0], False, smooth_init=False)
         dcgan_init(self)
 
-    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, z: torch.Tensor, y: torch.Tensor | None = None, temperature: float = 1.0
+    ) -> torch.Tensor:
+        z = z * temperature  # a narrower N(0, T²I) draw, as Glow's temperature
         h = F.relu(self.norms[0](self.stem(z[:, :, None, None]), y))  # [B, c, b, b]
         for up, norm in zip(self.ups, self.norms[1:], strict=True):
             h = F.relu(norm(up(h), y))
