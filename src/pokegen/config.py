@@ -121,7 +121,9 @@ class TrainConfig:
 # outlined strokes into filled silhouettes. KL weight 16 keeps the posterior on the prior the
 # samples come from: SWD 28.7/27.1 and recall 0.375/0.423 at seeds 0/1, against β 8's 41.4/40.6
 # and 0.434/0.411 and the old default's (D on samples, β 8) 34.5/37.3 and 0.298/0.327
-# (BENCHMARKS.md, tenth GAN round). Mode seeking needs samples, so it is off.
+# (BENCHMARKS.md, tenth GAN round). Heavier weights lower SWD further (24: 22.0, 32: 22.5 at
+# 8 minutes) but recall falls under the target (0.346, 0.227; thirteenth round), so 16 stays.
+# Mode seeking needs samples, so it is off.
 _ADVERSARIAL_RECONS = {"adversarial": "recons", "mode_seeking": 0.0, "beta": 16.0}
 # Without the encoder there are no reconstructions: D judges prior samples, and MSGAN's mode
 # seeking at 0.2 beat 0.1 and 0.15 (BENCHMARKS.md, sixth GAN round).
