@@ -83,7 +83,8 @@ class Generator(nn.Module):
         """G(z); given reals x and noise [B, L] also their reconstructions, in one pass:
         (fakes, reconstructions, μ, logvar) with z_x = μ + σ·noise (reparameterised); with
         z None only the reconstructions are decoded (fakes is None). `temperature` < 1 pulls
-        samples towards the average image (BigGAN's truncation; see each body's forward)."""
+        samples towards G(0), the image of the mean latent (BigGAN's truncation; see each
+        body's forward)."""
         if x is None:
             if z is None:
                 raise ValueError("the generator needs latents z or images x to reconstruct")
