@@ -53,6 +53,8 @@ def test_from_dict_ignores_keys_of_newer_versions():
         ({"model": {"encoder": True}}, "encoder is a gan option"),
         ({"loss": {"adversarial": "both"}}, "adversarial input"),
         ({"loss": {"adversarial": "recons"}}, "needs the gan's encoder"),
+        ({"loss": {"feature_matching": -1.0}}, "feature matching must be"),
+        ({"loss": {"feature_matching": 1.0}}, "feature matching needs the gan's encoder"),
     ],
 )
 def test_validate_rejects_unusable_settings_with_one_line(changes, message):

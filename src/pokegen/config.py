@@ -83,6 +83,9 @@ class LossConfig:
     # gan with an encoder: what the discriminator judges as fake — decoded prior samples G(z),
     # or reconstructions G(E(x)) (a VAE sharpened adversarially; samples then come from N(0, I))
     adversarial: str = "samples"
+    # gan with an encoder: weight of the L1 between D's features of the reals and of their
+    # reconstructions (pix2pixHD). Off: it buys precision with recall (fourteenth GAN round).
+    feature_matching: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -255,6 +258,11 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         (
             lo.adversarial == "samples" or (m.encoder and not lo.mode_seeking),
             "adversarial recons needs the gan's encoder and no mode seeking (it has no samples)",
+        ),
+        (lo.feature_matching >= 0, f"feature matching must be ≥ 0, got {lo.feature_matching}"),
+        (
+            not lo.feature_matching or (m.encoder and m.arch == "fastgan"),
+            "feature matching needs the gan's encoder (reconstructions) and the fastgan arch",
         ),
         (not (m.encoder and m.family != "gan"), "an encoder is a gan option (ae/vae have one)"),
         (lo.likelihood in LIKELIHOODS, f"likelihood must be one of {', '.join(LIKELIHOODS)}"),

@@ -191,6 +191,19 @@ def test_discriminator_reconstructs_only_the_rows_asked_for():
         torch.testing.assert_close(part, full[:2])
 
 
+def test_discriminator_features_are_the_stem_and_each_block_feeding_the_head():
+    torch.manual_seed(0)
+    d = build_models(tiny("gan", "fastgan", False), 32, 3)["discriminator"].eval()
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    feats = d.features(x)
+    assert [f.shape[-1] for f in feats] == [16, 8, 4]  # stride-2 stem, then each down-block
+    assert [f.shape[1] for f in feats] == [8, 16, 32]
+    torch.testing.assert_close(d.net.head(feats[-1], None), d(x))  # the maps D judges from
+    dcgan = build_models(replace(tiny("gan", "dcgan", False)), 32, 3)["discriminator"]
+    with pytest.raises(ValueError, match="fastgan"):
+        dcgan.features(x)
+
+
 @pytest.mark.parametrize("arch", ["dcgan", "fastgan"])
 def test_generator_temperature_narrows_samples_towards_one_image(arch):
     torch.manual_seed(0)

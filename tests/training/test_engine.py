@@ -281,6 +281,20 @@ def test_vae_gan_decodes_prior_samples_only_when_the_discriminator_judges_them(
     assert all(math.isfinite(r["loss_d"]) for r in rows if r["kind"] == "train")
 
 
+def test_feature_matching_reaches_the_generator_update(kaggle_dir, tmp_path):
+    model = {"encoder": True}
+    loss = {"adversarial": "recons", "mode_seeking": 0.0}
+    plain = engine.train(tiny("gan", kaggle_dir, tmp_path / "p", epochs=1, model=model, loss=loss))
+    loss_fm = {**loss, "feature_matching": 10.0}
+    fm = engine.train(tiny("gan", kaggle_dir, tmp_path / "f", epochs=1, model=model, loss=loss_fm))
+    rows = [json.loads(line) for line in (fm / "stats.jsonl").read_text().splitlines()]
+    train_rows = [r for r in rows if r["kind"] == "train"]
+    assert train_rows and all(r["loss_g_fm"] > 0 for r in train_rows)
+    a, b = weights(plain)[0], weights(fm)[0]
+    gen = [k for k in a if k.startswith("model.generator/")]
+    assert gen and any(not torch.equal(a[k], b[k]) for k in gen)  # it moved the generator
+
+
 def test_amp_on_cpu_trains_in_bf16_where_supported_else_says_so(kaggle_dir, tmp_path):
     fp32 = engine.train(tiny("gan", kaggle_dir, tmp_path / "fp32", epochs=1), quiet=True)
     amp = engine.train(tiny("gan", kaggle_dir, tmp_path / "amp", epochs=1, amp=True), quiet=True)

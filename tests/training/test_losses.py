@@ -113,6 +113,18 @@ def test_recon_loss_ssl():
     assert losses.recon_loss_ssl([], []).item() == 0.0
 
 
+def test_feature_matching_is_the_mean_l1_per_layer_and_only_moves_the_fakes():
+    real = [torch.zeros(2, 4, 8, 8).requires_grad_(True), torch.zeros(2, 8, 4, 4)]
+    fake = [torch.ones(2, 4, 8, 8).requires_grad_(True), torch.full((2, 8, 4, 4), 3.0)]
+    fm = losses.feature_matching(fake, real)
+    assert fm.item() == pytest.approx((1.0 + 3.0) / 2)  # layers weigh alike whatever their size
+    fm.backward()
+    assert fake[0].grad is not None and real[0].grad is None  # the reals are the target
+    assert losses.feature_matching(real, real).item() == 0.0
+    with pytest.raises(ValueError, match="feature maps"):
+        losses.feature_matching(fake, real[:1])
+
+
 def test_mode_seeking_punishes_latents_that_give_alike_images():
     g = torch.Generator().manual_seed(0)
     z = torch.randn(8, 4, generator=g)

@@ -195,6 +195,13 @@ class FastGANDiscriminator(nn.Module):
         self.decode_full = ReconDecoder(c_f, channels, r, n_up, width)
         self.decode_part = ReconDecoder(c_f, channels, r // 2, n_up + 1, width)
 
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The stem's and each down-block's activations [B, c_i, s_i, s_i], for feature matching."""
+        feats = [self.stem(x)]
+        for block in self.blocks:
+            feats.append(block(feats[-1]))
+        return feats
+
     def forward(
         self,
         x: torch.Tensor,

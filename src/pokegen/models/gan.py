@@ -127,6 +127,12 @@ class Discriminator(nn.Module):
             image_size, channels, width, max_width, spectral_norm, n_classes, mbstd_group
         )
 
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """FastGAN's intermediate activations, coarser with each entry (feature matching)."""
+        if self.arch != "fastgan":
+            raise ValueError("discriminator features are a fastgan option")
+        return self.net.features(x)
+
     def forward(
         self,
         x: torch.Tensor,

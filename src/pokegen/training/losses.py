@@ -116,6 +116,15 @@ def r1_penalty(real_logits: torch.Tensor, real_images: torch.Tensor) -> torch.Te
     return grad.square().flatten(1).sum(1).mean()
 
 
+def feature_matching(fake: list[torch.Tensor], real: list[torch.Tensor]) -> torch.Tensor:
+    """Mean over layers of the L1 between D's features of fakes and of their paired reals
+    (pix2pixHD): a reconstruction measured where the discriminator looks, not per pixel."""
+    if len(fake) != len(real) or not fake:
+        raise ValueError(f"got {len(fake)} fake and {len(real)} real feature maps")
+    terms = [F.l1_loss(f, r.detach().to(f.dtype)) for f, r in zip(fake, real, strict=True)]
+    return torch.stack(terms).mean()
+
+
 def recon_loss_ssl(recons: list[torch.Tensor], targets: list[torch.Tensor]) -> torch.Tensor:
     """Mean L1 of FastGAN's discriminator decoders against their targets (0 when there are none)."""
     if len(recons) != len(targets):
