@@ -199,7 +199,7 @@ def test_discriminator_features_are_the_stem_and_each_block_feeding_the_head():
     assert [f.shape[-1] for f in feats] == [16, 8, 4]  # stride-2 stem, then each down-block
     assert [f.shape[1] for f in feats] == [8, 16, 32]
     torch.testing.assert_close(d.net.head(feats[-1], None), d(x))  # the maps D judges from
-    dcgan = build_models(replace(tiny("gan", "dcgan", False)), 32, 3)["discriminator"]
+    dcgan = build_models(tiny("gan", "dcgan", False), 32, 3)["discriminator"]
     with pytest.raises(ValueError, match="fastgan"):
         dcgan.features(x)
 

@@ -159,9 +159,11 @@ def gan_step(ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, to
             loss_g = loss_g + lo.vae_weight * nelbo
             stats["loss_g_nelbo"] = nelbo.detach()
             if lo.feature_matching > 0:  # un-augmented: both sides must see the same view
-                with torch.no_grad():
-                    real_feats = raw_d.features(x)
-                fm = losses.feature_matching(raw_d.features(recon.float()), real_feats)
+                with ctx.autocast():
+                    with torch.no_grad():
+                        real_feats = [f.float() for f in raw_d.features(x)]
+                    fake_feats = [f.float() for f in raw_d.features(recon)]
+                fm = losses.feature_matching(fake_feats, real_feats)
                 loss_g = loss_g + lo.feature_matching * fm
                 stats["loss_g_fm"] = fm.detach()
         ctx.optimize("generator", loss_g)
