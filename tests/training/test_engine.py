@@ -284,9 +284,11 @@ def test_vae_gan_decodes_prior_samples_only_when_the_discriminator_judges_them(
 def test_feature_matching_reaches_the_generator_update(kaggle_dir, tmp_path):
     model = {"encoder": True}
     loss = {"adversarial": "recons", "mode_seeking": 0.0}
-    plain = engine.train(tiny("gan", kaggle_dir, tmp_path / "p", epochs=1, model=model, loss=loss))
+    plain = tiny("gan", kaggle_dir, tmp_path / "p", epochs=1, model=model, loss=loss)
+    plain = engine.train(plain, quiet=True)
     loss_fm = {**loss, "feature_matching": 10.0}
-    fm = engine.train(tiny("gan", kaggle_dir, tmp_path / "f", epochs=1, model=model, loss=loss_fm))
+    fm = tiny("gan", kaggle_dir, tmp_path / "f", epochs=1, model=model, loss=loss_fm)
+    fm = engine.train(fm, quiet=True)
     rows = [json.loads(line) for line in (fm / "stats.jsonl").read_text().splitlines()]
     train_rows = [r for r in rows if r["kind"] == "train"]
     assert train_rows and all(r["loss_g_fm"] > 0 for r in train_rows)

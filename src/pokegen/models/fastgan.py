@@ -210,13 +210,9 @@ class FastGANDiscriminator(nn.Module):
         generator: torch.Generator | None = None,
         recon_rows: int | None = None,
     ):
-        h = self.stem(x)
-        feat = h
-        for i, block in enumerate(self.blocks, start=1):
-            h = block(h)
-            if i == self.recon_stage:
-                feat = h
-        logits = self.head(h, y)
+        feats = self.features(x)
+        feat = feats[self.recon_stage]  # what the self-supervised decoders read
+        logits = self.head(feats[-1], y)
         if not with_recon:
             return logits
         # Only the first `recon_rows` images (the reals of a real+fake batch) are decoded: the
