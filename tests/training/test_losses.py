@@ -105,6 +105,10 @@ def test_r1_of_linear_discriminator_is_weight_norm_squared():
     assert r1.item() == pytest.approx(lin.weight.square().sum().item(), rel=1e-5)
     r1.backward()  # create_graph=True: differentiable w.r.t. the weights
     assert lin.weight.grad is not None
+    both = torch.cat([x.detach(), torch.randn(5, 3, 2, 2)]).requires_grad_(True)
+    real_logits = lin(both[:5].flatten(1)).squeeze(1)  # a real+fake batch, reals first
+    r1_rows = losses.r1_penalty(real_logits, both, rows=5)
+    assert r1_rows.item() == pytest.approx(r1.item(), rel=1e-5)  # averaged over the reals only
 
 
 def test_recon_loss_ssl():

@@ -110,10 +110,13 @@ def mode_seeking(fake: torch.Tensor, z: torch.Tensor, eps: float = 1e-5) -> torc
     return 1.0 / (image_gap / latent_gap + eps)
 
 
-def r1_penalty(real_logits: torch.Tensor, real_images: torch.Tensor) -> torch.Tensor:
-    """E‖∇ₓD(x)‖² on reals (Mescheder et al. 2018); the caller multiplies by γ/2."""
+def r1_penalty(
+    real_logits: torch.Tensor, real_images: torch.Tensor, rows: int | None = None
+) -> torch.Tensor:
+    """E‖∇ₓD(x)‖² on reals (Mescheder et al. 2018); the caller multiplies by γ/2. With `rows`,
+    only the first rows of `real_images` are reals (a real+fake batch judged in one pass)."""
     (grad,) = torch.autograd.grad(real_logits.sum(), real_images, create_graph=True)
-    return grad.square().flatten(1).sum(1).mean()
+    return grad[:rows].square().flatten(1).sum(1).mean()
 
 
 def feature_matching(fake: list[torch.Tensor], real: list[torch.Tensor]) -> torch.Tensor:
@@ -121,8 +124,7 @@ def feature_matching(fake: list[torch.Tensor], real: list[torch.Tensor]) -> torc
     (pix2pixHD): a reconstruction measured where the discriminator looks, not per pixel."""
     if len(fake) != len(real) or not fake:
         raise ValueError(f"got {len(fake)} fake and {len(real)} real feature maps")
-    terms = [F.l1_loss(f, r.detach().to(f.dtype)) for f, r in zip(fake, real, strict=True)]
-    return torch.stack(terms).mean()
+    return _mean_l1(fake, [r.detach() for r in real])
 
 
 def recon_loss_ssl(recons: list[torch.Tensor], targets: list[torch.Tensor]) -> torch.Tensor:
@@ -131,5 +133,10 @@ def recon_loss_ssl(recons: list[torch.Tensor], targets: list[torch.Tensor]) -> t
         raise ValueError(f"got {len(recons)} reconstructions for {len(targets)} targets")
     if not recons:
         return torch.zeros(())
-    terms = [F.l1_loss(r, t.to(r.dtype)) for r, t in zip(recons, targets, strict=True)]
+    return _mean_l1(recons, targets)
+
+
+def _mean_l1(outputs: list[torch.Tensor], targets: list[torch.Tensor]) -> torch.Tensor:
+    """Mean over pairs of each pair's L1, so every map weighs alike whatever its size."""
+    terms = [F.l1_loss(o, t.to(o.dtype)) for o, t in zip(outputs, targets, strict=True)]
     return torch.stack(terms).mean()

@@ -136,8 +136,7 @@ def gan_step(ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, to
         loss_d = loss_d + lo.recon_weight * ssl
         stats["loss_d_recon"] = ssl.detach()
     if use_r1:
-        (grad,) = torch.autograd.grad(real_logits.sum(), both, create_graph=True)
-        r1 = grad[:b].square().sum(dim=(1, 2, 3)).mean()  # only the real half has a gradient
+        r1 = losses.r1_penalty(real_logits, both, rows=b)  # only the real half has a gradient
         loss_d = loss_d + lo.r1_gamma / 2 * lo.r1_every * r1
         stats["loss_r1"] = r1.detach()
     ctx.optimize("discriminator", loss_d)
