@@ -85,9 +85,13 @@ for spec in args.variants:
     name, sep, text = spec.partition("=")
     try:
         variants[name] = json.loads(text) if sep else {}
-        C.validate(C.preset("gan", "default", **variants[name]))  # fail now, not in an hour
-    except (json.JSONDecodeError, ValueError) as exc:
+        data_v = C.validate(C.preset("gan", "default", **variants[name])).data  # fail now
+    except (json.JSONDecodeError, ValueError, TypeError) as exc:
         p.error(f"bad variant {spec!r}: {exc}")
+    ref_data = C.DataConfig()
+    shape, ref = (data_v.image_size, data_v.channels), (ref_data.image_size, ref_data.channels)
+    if shape != ref:  # the metrics compare samples with the reals at the reference shape
+        p.error(f"bad variant {spec!r}: image size and channels must stay {ref}, got {shape}")
 
 stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
 runs_root = Path(args.runs or REPO / "runs" / f"bench-quality-{stamp}")
