@@ -81,6 +81,7 @@ for f in families:
     if f not in C.FAMILIES:
         p.error(f"unknown family {f!r}; choose from {', '.join(C.FAMILIES)}")
 variants: dict[str, dict[str, Any]] = {}
+ref_data = C.DataConfig()  # the reals' shape, which every variant's samples must keep
 for spec in args.variants:
     name, sep, text = spec.partition("=")
     try:
@@ -88,7 +89,6 @@ for spec in args.variants:
         data_v = C.validate(C.preset("gan", "default", **variants[name])).data  # fail now
     except (json.JSONDecodeError, ValueError, TypeError) as exc:
         p.error(f"bad variant {spec!r}: {exc}")
-    ref_data = C.DataConfig()
     shape, ref = (data_v.image_size, data_v.channels), (ref_data.image_size, ref_data.channels)
     if shape != ref:  # the metrics compare samples with the reals at the reference shape
         p.error(f"bad variant {spec!r}: image size and channels must stay {ref}, got {shape}")
