@@ -80,8 +80,8 @@ families = [f for f in args.families.split(",") if f]
 for f in families:
     if f not in C.FAMILIES:
         p.error(f"unknown family {f!r}; choose from {', '.join(C.FAMILIES)}")
+data_cfg = C.DataConfig(path=args.data)  # defaults: 64 px, white background, 10 % holdout
 variants: dict[str, dict[str, Any]] = {}
-ref_data = C.DataConfig()  # the reals' shape, which every variant's samples must keep
 for spec in args.variants:
     name, sep, text = spec.partition("=")
     try:
@@ -89,8 +89,8 @@ for spec in args.variants:
         data_v = C.validate(C.preset("gan", "default", **variants[name])).data  # fail now
     except (json.JSONDecodeError, ValueError, TypeError) as exc:
         p.error(f"bad variant {spec!r}: {exc}")
-    shape, ref = (data_v.image_size, data_v.channels), (ref_data.image_size, ref_data.channels)
-    if shape != ref:  # the metrics compare samples with the reals at the reference shape
+    shape, ref = (data_v.image_size, data_v.channels), (data_cfg.image_size, data_cfg.channels)
+    if shape != ref:  # the metrics compare every model's samples with these reals
         p.error(f"bad variant {spec!r}: image size and channels must stay {ref}, got {shape}")
 
 stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -119,7 +119,6 @@ if args.inception_weights:
 GEN_COLUMNS = [c for c in COLUMNS if c[1] not in ("psnr", "ssim", "nelbo_bpd")]  # for the GANs
 
 # ----------------------------------------------------------------------------- data and split
-data_cfg = C.DataConfig(path=args.data)  # defaults: 64 px, white background, 10 % holdout
 data = load_dataset(data_cfg)
 train_idx, holdout_idx = split_indices(len(data), data_cfg.holdout, data_cfg.split_seed)
 real_train, real_holdout = data.images[train_idx], data.images[holdout_idx]  # uint8
