@@ -55,6 +55,8 @@ def test_from_dict_ignores_keys_of_newer_versions():
         ({"loss": {"adversarial": "recons"}}, "needs the gan's encoder"),
         ({"loss": {"feature_matching": -1.0}}, "feature matching must be"),
         ({"loss": {"feature_matching": 1.0}}, "feature matching needs the gan's encoder"),
+        ({"loss": {"d_blur": -0.5}}, "discriminator blur"),
+        ({"loss": {"d_blur": 5.0}}, "discriminator blur"),
     ],
 )
 def test_validate_rejects_unusable_settings_with_one_line(changes, message):

@@ -86,6 +86,9 @@ class LossConfig:
     # gan with an encoder: weight of the L1 between D's features of the reals and of their
     # reconstructions (pix2pixHD). Off: it buys precision with recall (fourteenth GAN round).
     feature_matching: float = 0.0
+    # σ in px of a Gaussian blur on everything the discriminator sees, reals and fakes alike
+    # (0: off): D then cannot ask for the high-frequency stripes it otherwise pulls out of G.
+    d_blur: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -260,6 +263,7 @@ def validate(cfg: TrainConfig) -> TrainConfig:
             "adversarial recons needs the gan's encoder and no mode seeking (it has no samples)",
         ),
         (lo.feature_matching >= 0, f"feature matching must be ≥ 0, got {lo.feature_matching}"),
+        (0 <= lo.d_blur <= 4, f"discriminator blur σ must be 0 to 4 px, got {lo.d_blur}"),
         (
             not lo.feature_matching or (m.encoder and m.arch == "fastgan"),
             "feature matching needs the gan's encoder (reconstructions) and the fastgan arch",

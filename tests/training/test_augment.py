@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
-from pokegen.training.augment import adapt_probability, adaptive_augment, diff_augment
+from pokegen.training.augment import (
+    adapt_probability,
+    adaptive_augment,
+    diff_augment,
+    gaussian_blur,
+)
 
 POLICY = "color,translation,cutout"
 
@@ -139,3 +146,48 @@ def test_ada_controller_follows_the_overfitting_sign_and_stays_in_0_1():
     assert adapt_probability(0.5, 0.5, 0.6, 0.1) == pytest.approx(0.4)  # less
     assert adapt_probability(0.95, 0.9, 0.6, 0.1) == 1.0
     assert adapt_probability(0.05, 0.1, 0.6, 0.1) == 0.0
+
+
+def test_blur_off_is_identity_and_keeps_flat_images():
+    x = images()
+    assert gaussian_blur(x, 0.0) is x
+    flat = torch.full((2, 3, 12, 12), 0.7)  # replicate padding: no dark frame at the border
+    assert torch.allclose(gaussian_blur(flat, 1.5), flat, atol=1e-6)
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_blur_removes_pixel_stripes_but_keeps_coarse_shapes(channels):
+    cols = torch.arange(32, dtype=torch.float32)
+    stripes = ((cols % 2) * 2 - 1).expand(1, channels, 32, 32)  # period 2 px, ±1
+    coarse = torch.sin(2 * math.pi * cols / 32).expand(1, channels, 32, 32)  # one period
+    inner = (..., slice(4, -4), slice(4, -4))  # away from the padded border
+    # the sampled σ-0.5 kernel (.11, .79, .11) passes 1 − 2 · 0.21 of the finest stripes
+    assert gaussian_blur(stripes, 0.5)[inner].abs().max() < 0.6
+    assert gaussian_blur(stripes, 1.0)[inner].abs().max() < 0.05
+    kept = gaussian_blur(coarse, 0.5)[inner] / coarse[inner].abs().max()
+    assert (kept - coarse[inner]).abs().max() < 0.02
+
+
+def test_blur_is_differentiable_and_keeps_shape_and_layout():
+    x = images(3, 20).contiguous(memory_format=torch.channels_last).requires_grad_(True)
+    out = gaussian_blur(x, 0.8)
+    assert out.shape == x.shape
+    out[:, :, 10, 10].sum().backward()
+    grad = x.grad[0, 0]
+    assert grad[10, 10] > grad[10, 11] > grad[10, 13] > 0  # a Gaussian footprint of radius 3
+    assert grad[10, 14] == 0 and grad[14, 10] == 0
+
+
+def test_the_discriminator_view_is_blurred_only_when_asked():
+    from pokegen import config as C
+    from pokegen.training.steps import StepContext
+
+    x = images(3, 16)
+    views = []
+    for sigma in (0.0, 0.7):
+        cfg = C.preset("gan", loss={"augment": "", "d_blur": sigma})
+        ctx = StepContext(cfg, {}, {}, {}, gen(0), torch.device("cpu"))
+        views.append(ctx.augment(x))
+    assert views[0] is x
+    assert torch.allclose(views[1], gaussian_blur(x, 0.7))
+    assert not torch.allclose(views[1], x)

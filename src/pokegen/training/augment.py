@@ -165,3 +165,17 @@ def adapt_probability(p: float, real_sign: float, target: float, step_size: floa
     exceeds the target (the discriminator is memorising), towards less otherwise; p ∈ [0, 1]."""
     direction = 1.0 if real_sign > target else -1.0
     return min(1.0, max(0.0, p + direction * step_size))
+
+
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of [B, C, H, W] with replicate padding (σ in px; 0 is identity)."""
+    if sigma <= 0:
+        return x
+    r = max(1, math.ceil(3 * sigma))
+    t = torch.arange(-r, r + 1, dtype=x.dtype, device=x.device)
+    k = torch.exp(-0.5 * (t / sigma) ** 2)
+    k = k / k.sum()
+    c = x.shape[1]
+    x = F.pad(x, (r, r, r, r), mode="replicate")  # [B, C, H + 2r, W + 2r]
+    x = F.conv2d(x, k.repeat(c, 1, 1, 1), groups=c)  # along W: kernel [C, 1, 1, 2r + 1]
+    return F.conv2d(x, k.view(-1, 1).repeat(c, 1, 1, 1), groups=c)  # along H: [C, 1, 2r + 1, 1]

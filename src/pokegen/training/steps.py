@@ -13,7 +13,7 @@ from torch import nn
 
 from pokegen.config import TrainConfig
 from pokegen.training import losses
-from pokegen.training.augment import adaptive_augment, diff_augment
+from pokegen.training.augment import adaptive_augment, diff_augment, gaussian_blur
 
 
 @dataclass
@@ -32,9 +32,10 @@ class StepContext:
     aug_p: float = 0.0  # ADA's augmentation probability, adapted by the loop
 
     def augment(self, x: torch.Tensor) -> torch.Tensor:
-        """The discriminator's view of a batch: ADA's geometric ops at p, then DiffAugment."""
+        """The discriminator's view of a batch: ADA's geometric ops at p, DiffAugment, a blur."""
         x = adaptive_augment(x, self.aug_p, self.generator)
-        return diff_augment(x, self.cfg.loss.augment, self.generator)
+        x = diff_augment(x, self.cfg.loss.augment, self.generator)
+        return gaussian_blur(x, self.cfg.loss.d_blur)
 
     def autocast(self) -> contextlib.AbstractContextManager:
         """Mixed precision on CUDA when asked for; a no-op elsewhere."""
