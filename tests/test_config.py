@@ -80,9 +80,11 @@ def test_unknown_setting_is_an_error_not_silently_ignored():
 def test_gan_preset_loss_follows_the_encoder_choice():
     vae_gan = C.validate(C.preset("gan"))
     assert (vae_gan.loss.adversarial, vae_gan.loss.mode_seeking) == ("recons", 0.0)
+    assert vae_gan.loss.d_blur == 0.5
     model = C.ModelConfig(family="gan", arch="fastgan", encoder=False)  # dataclasses work too
     plain = C.validate(C.preset("gan", model=model))
     assert (plain.loss.adversarial, plain.loss.mode_seeking) == ("samples", 0.2)
+    assert plain.loss.d_blur == 0  # the blur was measured with D on reconstructions only
     with pytest.raises(ValueError, match="no mode seeking"):  # recons has no samples to spread
         C.validate(C.preset("gan", loss={"mode_seeking": 0.1}))
 
