@@ -4,7 +4,8 @@ DiffAugment (Zhao et al. 2020) policies are comma-separated names, always on: "c
 (brightness, saturation, contrast), "translation" (shift by up to 1/8 of the size, zero padded),
 "cutout" (zero a square of half the size). ADA (Karras et al. 2020) adds geometric transforms,
 each applied to an image with a probability p that the loop raises while the discriminator is too
-sure of the reals (E[sign D(real)] above a target) and lowers otherwise.
+sure of the reals (E[sign D(real)] above a target) and lowers otherwise. `gaussian_blur` softens
+the discriminator's whole view, so it cannot ask the generator for pixel-scale stripes.
 All random numbers come from the passed generator, drawn on its device (the CPU) and then moved
 to the images' device. Colour ops touch the RGB channels only; an alpha channel is kept.
 """
