@@ -1,4 +1,5 @@
-"""Input preparation shared by every metric: one canonical form, uint8 RGB on the CPU."""
+"""Input preparation shared by every metric: one canonical form, uint8 RGB on the CPU; and
+the separable filter that the SWD pyramid and the discriminator's blur both run."""
 
 from __future__ import annotations
 
@@ -51,3 +52,13 @@ def subsample(images: torch.Tensor, n: int, generator: torch.Generator) -> torch
         return images
     idx = torch.randperm(images.shape[0], generator=generator)[:n]
     return images[idx.sort().values]
+
+
+def separable_filter(x: torch.Tensor, taps: torch.Tensor, mode: str) -> torch.Tensor:
+    """Filter every channel of [B, C, H, W] with the odd 1-D `taps` along W then H, padded by
+    `mode` ("reflect", "replicate", ...) so the output keeps H×W."""
+    c, r = x.shape[1], taps.numel() // 2
+    k = taps.to(x)
+    x = F.pad(x, (r, r, r, r), mode=mode)  # [B, C, H + 2r, W + 2r]
+    x = F.conv2d(x, k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)  # along W
+    return F.conv2d(x, k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)  # along H

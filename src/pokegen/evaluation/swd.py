@@ -11,20 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from pokegen.evaluation.images import subsample, to_rgb_uint8
+from pokegen.evaluation.images import separable_filter, subsample, to_rgb_uint8
 
 _BINOMIAL = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
 
 
 def _blur(x: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
     """Separable 5-tap binomial filter with mirror padding (scipy's mode='mirror')."""
-    c = x.shape[1]
-    k = (_BINOMIAL * gain**0.5).to(x)
-    x = F.pad(x, (2, 2, 2, 2), mode="reflect")
-    x = F.conv2d(x, k.view(1, 1, 1, 5).expand(c, 1, 1, 5).contiguous(), groups=c)
-    return F.conv2d(x, k.view(1, 1, 5, 1).expand(c, 1, 5, 1).contiguous(), groups=c)
+    return separable_filter(x, _BINOMIAL * gain**0.5, "reflect")
 
 
 def _pyr_down(x: torch.Tensor) -> torch.Tensor:

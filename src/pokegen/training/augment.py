@@ -18,6 +18,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from pokegen.evaluation.images import separable_filter
+
 TRANSLATION_RATIO = 1 / 8
 CUTOUT_RATIO = 1 / 2
 
@@ -175,8 +177,4 @@ def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     r = max(1, math.ceil(3 * sigma))
     t = torch.arange(-r, r + 1, dtype=x.dtype, device=x.device)
     k = torch.exp(-0.5 * (t / sigma) ** 2)
-    k = k / k.sum()
-    c = x.shape[1]
-    x = F.pad(x, (r, r, r, r), mode="replicate")  # [B, C, H + 2r, W + 2r]
-    x = F.conv2d(x, k.repeat(c, 1, 1, 1), groups=c)  # along W: kernel [C, 1, 1, 2r + 1]
-    return F.conv2d(x, k.view(-1, 1).repeat(c, 1, 1, 1), groups=c)  # along H: [C, 1, 2r + 1, 1]
+    return separable_filter(x, k / k.sum(), "replicate")
