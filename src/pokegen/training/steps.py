@@ -107,13 +107,13 @@ def gan_step(ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, to
 
     # One batch of fakes serves both updates (as the PyTorch DCGAN example does): the
     # discriminator sees it detached, the generator then backpropagates through it.
-    z = ctx.randn(b, cfg.model.latent_dim)
     vae = cfg.model.encoder  # VAE-GAN: the same pass also reconstructs the reals
     on_recons = lo.adversarial == "recons"  # D judges G(E(x)); no prior samples are decoded
+    z = None if vae and on_recons else ctx.randn(b, cfg.model.latent_dim)
     with ctx.autocast():
         if vae:
             noise = ctx.randn(b, cfg.model.latent_dim)
-            fake, recon, mu, logvar = G(None if on_recons else z, cond, x=x, noise=noise)
+            fake, recon, mu, logvar = G(z, cond, x=x, noise=noise)
             if on_recons:
                 fake = recon
         else:
