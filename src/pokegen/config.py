@@ -1,4 +1,5 @@
-"""Frozen configuration dataclasses and presets: every knob is declared once, here."""
+"""Frozen configuration dataclasses, the preset builder and validation: every knob is declared
+once, here (the presets' measured values and their reasons are in presets.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import dataclasses
 import json
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
+
+from pokegen.presets import preset_overrides
 
 FAMILIES = ("ae", "vae", "gan")
 PRESETS = ("quick", "default")
@@ -122,74 +125,6 @@ class TrainConfig:
         return self.model.family
 
 
-# The gan preset's discriminator judges the reconstructions G(E(x)), not prior samples: the
-# decoder is then sharpened where every training image lives, and samples from N(0, I) turn from
-# outlined strokes into filled silhouettes. KL weight 16 keeps the posterior on the prior the
-# samples come from: SWD 28.7/27.1 and recall 0.375/0.423 at seeds 0/1, against β 8's 41.4/40.6
-# and 0.434/0.411 and the old default's (D on samples, β 8) 34.5/37.3 and 0.298/0.327
-# (BENCHMARKS.md, tenth GAN round). Heavier weights lower SWD further (24: 22.0, 32: 22.5 at
-# 8 minutes) but recall falls under the target (0.346, 0.227; thirteenth round), so 16 stays.
-# Mode seeking needs samples, so it is off. A σ 0.5 px blur on D's view removes the striped
-# texture D otherwise pulls out of the generator; three seeds against the unblurred default in
-# the same hours: precision 0.52 vs 0.28, recall 0.31 vs 0.25, coverage 0.47 vs 0.27, SWD 32.2
-# vs 32.6 (means; BENCHMARKS.md, seventeenth GAN round). σ 1 left smooth blobs and no recall.
-_ADVERSARIAL_RECONS = {"adversarial": "recons", "mode_seeking": 0.0, "beta": 16.0, "d_blur": 0.5}
-# Without the encoder there are no reconstructions: D judges prior samples, and MSGAN's mode
-# seeking at 0.2 beat 0.1 and 0.15 (BENCHMARKS.md, sixth GAN round).
-_PLAIN_GAN = {"adversarial": "samples", "mode_seeking": 0.2}
-
-
-def _preset_overrides(family: str, preset: str, encoder: bool = True) -> dict[str, Any]:
-    """The measured winning settings per family and preset (see BENCHMARKS.md); a gan without
-    its encoder (a plain GAN) gets the settings measured for that."""
-    quick = preset == "quick"
-    cadence = {
-        "sample_every": 2 if quick else 10,
-        "eval_every": 3 if quick else 10,
-        "checkpoint_every": 3 if quick else 25,
-    }
-    # Default budget: 8 minutes for the AE, VAE and plain GAN, 20 for the VAE-GAN. The plain
-    # GAN of the fourth round peaked at 6.5–8 minutes as its discriminator began to memorise;
-    # the VAE-GAN whose D judges reconstructions keeps improving. Seeds 0/1, n = 1000, 8 → 20
-    # minutes: SWD 31.7/27.1 → 30.3/23.9, precision 0.27/0.21 → 0.39/0.51, coverage
-    # 0.25/0.27 → 0.48/0.55, recall 0.41/0.42 → 0.48/0.33 (level on average), grids more varied
-    # in colour (BENCHMARKS.md, twelfth GAN round). benchmarks/quality.py compares all at 8.
-    minutes = 1.0 if quick else 20.0 if family == "gan" and encoder else 8.0
-    budget = {"epochs": 6 if quick else 10_000, "minutes": minutes}
-    if family == "gan":
-        return {
-            # Width 16: twice the optimiser steps of width 32 in the same time, the one change
-            # that moved 8-minute samples past outlines (BENCHMARKS.md, GAN ablation). Two convs
-            # per up-block and a full-size level, then lr 4e-4 (the row below): 8-minute SWD
-            # 39.2 vs 62.7 and recall 0.25 vs 0.05 at n = 1000 (BENCHMARKS.md, fourth GAN round).
-            # The encoder (VAE-GAN): every training image needs a latent that decodes back to
-            # it, so the GAN cannot drop modes. Seeds 0/1/2: SWD 32.4/33.2/44.8 vs the plain
-            # GAN's 39.2–42.4/42.5/45–46 (the last at n = 300), recall no worse, clean white
-            # backgrounds (BENCHMARKS.md, seventh and eighth GAN rounds). Its loss settings are
-            # _ADVERSARIAL_RECONS above (_PLAIN_GAN with --no-encoder).
-            "model": {"arch": "fastgan", "width": 16, "g_convs": 2, "encoder": True},
-            "loss": {"gan_loss": "hinge", **(_ADVERSARIAL_RECONS if encoder else _PLAIN_GAN)},
-            "batch_size": 16,  # on a CPU budget optimiser steps matter most (BENCHMARKS.md)
-            # 4e-4 with the deeper generator: SWD 40.7 vs 43.7, recall 0.29 vs 0.17 (n = 300).
-            "lr": 4e-4,
-            **budget,
-            **cadence,
-        }
-    return {
-        "model": {"arch": "resnet", "width": 32, "prior": "gmm"},
-        # AE batch 16: twice the steps of 32 in the same time, +0.57 dB holdout PSNR after 4
-        # minutes (21.67 vs 21.10; BENCHMARKS.md). The VAE keeps 32 (its targets met there).
-        "batch_size": 16 if family == "ae" else 32,
-        "lr": 1e-3,
-        # lr_schedule stays constant: cosine annealing lost at 8 minutes (AE 21.9 vs 22.4 dB
-        # holdout PSNR, VAE 22.3 vs 22.6; BENCHMARKS.md) — the nets are still far from converged.
-        "beta1": 0.9,
-        "beta2": 0.99,
-        **budget,
-        **cadence,
-    }
-
-
 def preset(family: str, name: str = "default", **overrides: Any) -> TrainConfig:
     """Build a TrainConfig from a family preset plus nested overrides (dicts or dataclasses)."""
     if family not in FAMILIES:
@@ -198,7 +133,7 @@ def preset(family: str, name: str = "default", **overrides: Any) -> TrainConfig:
         raise ValueError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
     model = overrides.get("model", {})
     encoder = (model if isinstance(model, dict) else dataclasses.asdict(model)).get("encoder")
-    base = _preset_overrides(family, name, encoder is not False)
+    base = preset_overrides(family, name, encoder is not False)
     base.setdefault("model", {})["family"] = family
     base["preset"] = name
     return merge(TrainConfig(), _deep_update(base, overrides))
