@@ -25,6 +25,6 @@ def test_quick_presets_fit_the_five_minute_main_job():
 
 
 def test_only_the_vae_gan_trains_longer_by_default():
-    budgets = {f: C.preset(f).minutes for f in C.FAMILIES}
-    plain = preset_overrides("gan", "default", encoder=False)["minutes"]
-    assert (budgets, plain) == ({"ae": 8.0, "vae": 8.0, "gan": 20.0}, 8.0)
+    # the VAE-GAN kept improving past 8 minutes; the plain GAN (no encoder) began to memorise
+    vae_gan, plain = C.preset("gan"), C.preset("gan", model={"encoder": False})
+    assert vae_gan.minutes > plain.minutes == C.preset("ae").minutes == C.preset("vae").minutes
