@@ -57,6 +57,8 @@ def test_from_dict_ignores_keys_of_newer_versions():
         ({"loss": {"feature_matching": 1.0}}, "feature matching needs the gan's encoder"),
         ({"loss": {"d_blur": -0.5}}, "discriminator blur"),
         ({"loss": {"d_blur": 5.0}}, "discriminator blur"),
+        ({"loss": {"color_strength": 1.5}}, "colour strength"),
+        ({"loss": {"color_strength": -0.1}}, "colour strength"),
     ],
 )
 def test_validate_rejects_unusable_settings_with_one_line(changes, message):

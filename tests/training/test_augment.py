@@ -64,17 +64,24 @@ def test_translation_shifts_with_zero_fill():
     assert zeros.max() > 0 and (zeros <= 8 * 8 - 7 * 7).all()  # shifts of at most 1 px
 
 
-def test_color_is_brightness_then_saturation_then_contrast():
+@pytest.mark.parametrize("strength", [1.0, 0.5])
+def test_color_is_brightness_then_saturation_then_contrast(strength):
     x = images(3, 8)
-    out = diff_augment(x, "color", gen(4))
+    out = diff_augment(x, "color", gen(4), color_strength=strength)
     g = gen(4)  # the op's draws, in its order: brightness, saturation, contrast
     b, s, c = (torch.rand(4, 1, 1, 1, generator=g) for _ in range(3))
-    ref = x + (b - 0.5)
+    # DiffAugment's ranges at strength 1: ±0.5, ×[0, 2], ×[0.5, 1.5]; narrowed about 1 below
+    ref = x + (b - 0.5) * strength
     grey = ref.mean(dim=1, keepdim=True)
-    ref = (ref - grey) * (s * 2) + grey
+    ref = (ref - grey) * (1 + (s * 2 - 1) * strength) + grey
     mean = ref.mean(dim=(1, 2, 3), keepdim=True)
-    ref = (ref - mean) * (c + 0.5) + mean
+    ref = (ref - mean) * (1 + (c - 0.5) * strength) + mean
     torch.testing.assert_close(out, ref)
+
+
+def test_color_at_strength_zero_is_identity():
+    x = images(3, 8)
+    torch.testing.assert_close(diff_augment(x, "color", gen(4), color_strength=0.0), x)
 
 
 @pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])

@@ -48,12 +48,13 @@ def _rgb_only(op: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Ten
     return apply
 
 
-def color(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Random brightness (±0.5), saturation (×[0, 2]) and contrast (×[0.5, 1.5]) per image."""
+def color(x: torch.Tensor, generator: torch.Generator, strength: float = 1.0) -> torch.Tensor:
+    """Random brightness (±0.5 s), saturation (×[1 - s, 1 + s]) and contrast (×[1 - s/2,
+    1 + s/2]) per image; strength s = 1 is DiffAugment's, s = 0 the identity."""
     b = x.shape[0]
-    brightness = _rand(x, generator, b, 1, 1, 1) - 0.5
-    saturation = _rand(x, generator, b, 1, 1, 1) * 2
-    contrast = _rand(x, generator, b, 1, 1, 1) + 0.5
+    brightness = (_rand(x, generator, b, 1, 1, 1) - 0.5) * strength
+    saturation = 1 + (_rand(x, generator, b, 1, 1, 1) * 2 - 1) * strength
+    contrast = 1 + (_rand(x, generator, b, 1, 1, 1) - 0.5) * strength
 
     def op(rgb: torch.Tensor) -> torch.Tensor:
         # brightness, then saturation about each pixel's grey, then contrast about the image's
@@ -112,10 +113,16 @@ def parse_policy(policy: str) -> list[str]:
     return names
 
 
-def diff_augment(x: torch.Tensor, policy: str, generator: torch.Generator) -> torch.Tensor:
-    """Augment a batch [B, C, H, W] differentiably with the policy's ops, in order."""
+def diff_augment(
+    x: torch.Tensor, policy: str, generator: torch.Generator, color_strength: float = 1.0
+) -> torch.Tensor:
+    """Augment a batch [B, C, H, W] differentiably with the policy's ops, in order; the colour
+    op's ranges scaled by color_strength."""
     for name in parse_policy(policy):
-        x = AUGMENTATIONS[name](x, generator)
+        if name == "color":
+            x = color(x, generator, color_strength)
+        else:
+            x = AUGMENTATIONS[name](x, generator)
     return x
 
 
