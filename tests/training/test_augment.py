@@ -70,7 +70,7 @@ def test_color_is_brightness_then_saturation_then_contrast(strength):
     out = diff_augment(x, "color", gen(4), color_strength=strength)
     g = gen(4)  # the op's draws, in its order: brightness, saturation, contrast
     b, s, c = (torch.rand(4, 1, 1, 1, generator=g) for _ in range(3))
-    # DiffAugment's ranges at strength 1: ±0.5, ×[0, 2], ×[0.5, 1.5]; narrowed about 1 below
+    # DiffAugment's ranges at strength 1 (±0.5, ×[0, 2], ×[0.5, 1.5]), narrowed about the identity
     ref = x + (b - 0.5) * strength
     grey = ref.mean(dim=1, keepdim=True)
     ref = (ref - grey) * (1 + (s * 2 - 1) * strength) + grey
