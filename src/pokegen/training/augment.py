@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -118,11 +119,9 @@ def diff_augment(
 ) -> torch.Tensor:
     """Augment a batch [B, C, H, W] differentiably with the policy's ops, in order; the colour
     op's ranges scaled by color_strength."""
+    ops = {**AUGMENTATIONS, "color": partial(color, strength=color_strength)}
     for name in parse_policy(policy):
-        if name == "color":
-            x = color(x, generator, color_strength)
-        else:
-            x = AUGMENTATIONS[name](x, generator)
+        x = ops[name](x, generator)
     return x
 
 
