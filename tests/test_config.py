@@ -59,6 +59,8 @@ def test_from_dict_ignores_keys_of_newer_versions():
         ({"loss": {"d_blur": 5.0}}, "discriminator blur"),
         ({"loss": {"color_strength": 1.5}}, "colour strength"),
         ({"loss": {"color_strength": -0.1}}, "colour strength"),
+        ({"loss": {"color_p": 1.2}}, "colour probability"),
+        ({"loss": {"color_p": -0.5}}, "colour probability"),
     ],
 )
 def test_validate_rejects_unusable_settings_with_one_line(changes, message):

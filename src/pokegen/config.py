@@ -77,6 +77,7 @@ class LossConfig:
     r1_every: int = 4  # lazy R1: apply every N discriminator steps
     augment: str = "color,translation,cutout"  # DiffAugment policy for GANs ('' disables)
     color_strength: float = 1.0  # scale of the colour op's ranges (1: DiffAugment's, 0: off)
+    color_p: float = 1.0  # probability that the colour op recolours an image (1: DiffAugment's)
     # ADA: E[sign D(real)] to hold by adapting p (0 disables; ADA uses 0.6). Off: it lost at 8 and
     # 14 minutes on top of DiffAugment (BENCHMARKS.md, fifth GAN round).
     ada_target: float = 0.0
@@ -204,6 +205,7 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         (lo.feature_matching >= 0, f"feature matching must be ≥ 0, got {lo.feature_matching}"),
         (0 <= lo.d_blur <= 4, f"discriminator blur σ must be 0 to 4 px, got {lo.d_blur}"),
         (0 <= lo.color_strength <= 1, f"colour strength must be 0 to 1, got {lo.color_strength}"),
+        (0 <= lo.color_p <= 1, f"colour probability must be 0 to 1, got {lo.color_p}"),
         (
             not lo.feature_matching or (m.encoder and m.arch == "fastgan"),
             "feature matching needs the gan's encoder (reconstructions) and the fastgan arch",

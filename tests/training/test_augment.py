@@ -197,3 +197,14 @@ def test_the_discriminator_view_is_blurred_only_when_asked():
     assert views[0] is x
     assert torch.allclose(views[1], gaussian_blur(x, 0.7))
     assert not torch.allclose(views[1], x)
+
+
+def test_color_probability_recolours_only_some_images():
+    x = torch.rand(64, 3, 4, 4, generator=gen(0)) * 2 - 1
+    assert torch.equal(diff_augment(x, "color", gen(5), color_p=0.0), x)
+    out = diff_augment(x, "color", gen(5), color_p=0.5)
+    kept = (out == x).flatten(1).all(1)  # [B]: images the coin left alone, bit for bit
+    assert 16 < kept.sum() < 48
+    # the recoloured ones got exactly the colour op's draws at full probability
+    full = diff_augment(x, "color", gen(5))
+    torch.testing.assert_close(out[~kept], full[~kept])

@@ -49,9 +49,12 @@ def _rgb_only(op: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Ten
     return apply
 
 
-def color(x: torch.Tensor, generator: torch.Generator, strength: float = 1.0) -> torch.Tensor:
+def color(
+    x: torch.Tensor, generator: torch.Generator, strength: float = 1.0, p: float = 1.0
+) -> torch.Tensor:
     """Random brightness (±0.5 s), saturation (×[1 - s, 1 + s]) and contrast (×[1 - s/2,
-    1 + s/2]) per image; strength s = 1 is DiffAugment's, s = 0 the identity."""
+    1 + s/2]) per image; strength s = 1 is DiffAugment's, s = 0 the identity. With p < 1 each
+    image is recoloured with probability p, so the discriminator also sees true colours."""
     b = x.shape[0]
     brightness = (_rand(x, generator, b, 1, 1, 1) - 0.5) * strength
     saturation = 1 + (_rand(x, generator, b, 1, 1, 1) * 2 - 1) * strength
@@ -65,7 +68,10 @@ def color(x: torch.Tensor, generator: torch.Generator, strength: float = 1.0) ->
         base = torch.addcmul(contrast * (brightness - level) + level, grey, contrast)
         return torch.addcmul(base, rgb - grey, contrast * saturation)
 
-    return _rgb_only(op)(x)
+    out = _rgb_only(op)(x)
+    if p >= 1:
+        return out
+    return torch.where(_rand(x, generator, b, 1, 1, 1) < p, out, x)  # coin per image
 
 
 def translation(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -115,11 +121,15 @@ def parse_policy(policy: str) -> list[str]:
 
 
 def diff_augment(
-    x: torch.Tensor, policy: str, generator: torch.Generator, color_strength: float = 1.0
+    x: torch.Tensor,
+    policy: str,
+    generator: torch.Generator,
+    color_strength: float = 1.0,
+    color_p: float = 1.0,
 ) -> torch.Tensor:
     """Augment a batch [B, C, H, W] differentiably with the policy's ops, in order; the colour
-    op's ranges scaled by color_strength."""
-    ops = {**AUGMENTATIONS, "color": partial(color, strength=color_strength)}
+    op's ranges scaled by color_strength and applied to each image with probability color_p."""
+    ops = {**AUGMENTATIONS, "color": partial(color, strength=color_strength, p=color_p)}
     for name in parse_policy(policy):
         x = ops[name](x, generator)
     return x

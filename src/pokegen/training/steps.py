@@ -34,7 +34,8 @@ class StepContext:
     def augment(self, x: torch.Tensor) -> torch.Tensor:
         """The discriminator's view of a batch: ADA's geometric ops at p, DiffAugment, a blur."""
         x = adaptive_augment(x, self.aug_p, self.generator)
-        x = diff_augment(x, self.cfg.loss.augment, self.generator, self.cfg.loss.color_strength)
+        lo = self.cfg.loss
+        x = diff_augment(x, lo.augment, self.generator, lo.color_strength, lo.color_p)
         return gaussian_blur(x, self.cfg.loss.d_blur)
 
     def autocast(self) -> contextlib.AbstractContextManager:
