@@ -40,6 +40,7 @@ from pokegen import config as C
 from pokegen import sampling, viz
 from pokegen.data import load_dataset, split_indices
 from pokegen.evaluation.evaluate import compute_metrics
+from pokegen.training.memory import keep_freed_memory
 
 # Table columns: (header, metric key in compute_metrics' dict or our own record).
 COLUMNS = [
@@ -119,6 +120,7 @@ if args.inception_weights:
 GEN_COLUMNS = [c for c in COLUMNS if c[1] not in ("psnr", "ssim", "nelbo_bpd")]  # for the GANs
 
 # ----------------------------------------------------------------------------- data and split
+keep_freed_memory()  # what pokegen's CPU training sets, here for the baselines alike
 data = load_dataset(data_cfg)
 train_idx, holdout_idx = split_indices(len(data), data_cfg.holdout, data_cfg.split_seed)
 real_train, real_holdout = data.images[train_idx], data.images[holdout_idx]  # uint8

@@ -44,6 +44,7 @@ from pokegen import config as C
 from pokegen.models import build_models
 from pokegen.training.distributed import amp_dtype
 from pokegen.training.ema import make_ema, update_ema
+from pokegen.training.memory import keep_freed_memory
 from pokegen.training.steps import FAMILY_SPECS, StepContext, make_optimizers
 
 p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -54,6 +55,11 @@ p.add_argument("--warmup", type=int, default=3, help="untimed steps before timin
 p.add_argument("--families", default="ae,vae,gan")
 p.add_argument("--seed", type=int, default=0)
 p.add_argument("--amp", action="store_true", help="pokegen steps under mixed precision (bf16)")
+p.add_argument(
+    "--default-malloc",
+    action="store_true",
+    help="leave glibc's thresholds alone (training raises them on the CPU: training/memory.py)",
+)
 p.add_argument(
     "--overrides",
     default="{}",
@@ -175,6 +181,10 @@ def measure(name: str, family: str, make: Callable) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- measure
+# As a CPU training run does, for every model here alike (baselines included).
+kept = False if args.default_malloc else keep_freed_memory()
+print(f"glibc keeps freed memory: {kept}", flush=True)
+report["glibc_keeps_freed_memory"] = kept
 peak = matmul_peak()
 print(f"fp32 matmul peak (best 2048x2048 torch.mm): {peak / 1e9:.1f} GFLOP/s", flush=True)
 for family in families:

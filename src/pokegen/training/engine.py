@@ -27,6 +27,7 @@ from pokegen.training.augment import adapt_probability
 from pokegen.training.checkpoint import restore_training, save_checkpoint
 from pokegen.training.ema import make_ema, update_ema
 from pokegen.training.health import HealthProbe, fit_latent_prior
+from pokegen.training.memory import keep_freed_memory
 from pokegen.training.rundir import RunDir, resolve_run, run_record
 from pokegen.training.schedule import lr_factor, progress, set_lr
 from pokegen.training.steps import FAMILY_SPECS, StepContext, learning_rate, make_optimizers
@@ -71,6 +72,8 @@ def train(cfg: C.TrainConfig, resume: bool = False, quiet: bool = False) -> Path
     channels_last = spec.channels_last(device)
     if channels_last:
         models = models.to(memory_format=torch.channels_last)
+    if device.type == "cpu":  # reuse freed activations instead of faulting in fresh pages
+        keep_freed_memory()
     ema = {k: make_ema(models[k]) for k in spec.averaged} if cfg.ema_decay > 0 else {}
     samplers = {k: ema.get(k, models[k]) for k in spec.averaged}  # what grids and samples use
     opts = make_optimizers(cfg, models)
