@@ -77,7 +77,9 @@ class LossConfig:
     r1_every: int = 4  # lazy R1: apply every N discriminator steps
     augment: str = "color,translation,cutout"  # DiffAugment policy for GANs ('' disables)
     color_strength: float = 1.0  # scale of the colour op's ranges (1: DiffAugment's, 0: off)
-    color_p: float = 1.0  # probability that the colour op recolours an image (1: DiffAugment's)
+    # probability that the colour op recolours an image (1: DiffAugment's). 0.5 let D see true
+    # colours half the time; no recall gain over three seeds (BENCHMARKS.md, twentieth GAN round).
+    color_p: float = 1.0
     # ADA: E[sign D(real)] to hold by adapting p (0 disables; ADA uses 0.6). Off: it lost at 8 and
     # 14 minutes on top of DiffAugment (BENCHMARKS.md, fifth GAN round).
     ada_target: float = 0.0
