@@ -19,9 +19,9 @@ TRIM_THRESHOLD = 1 << 30  # keep up to 1 GiB of free heap top before giving it b
 
 
 def keep_freed_memory() -> bool:
-    """Set glibc's mmap and trim thresholds for this process; False (and nothing changed) where
-    the C library is not glibc. Process-wide, like torch.set_num_threads: call it when a CPU
-    training run starts, not at import."""
+    """Set glibc's mmap and trim thresholds for this process; False where the C library is not
+    glibc (nothing is changed) or refuses a value. Process-wide, like torch.set_num_threads:
+    call it when a CPU training run starts, not at import."""
     name = ctypes.util.find_library("c")
     if name is None:
         return False

@@ -36,7 +36,7 @@ class StepContext:
         x = adaptive_augment(x, self.aug_p, self.generator)
         lo = self.cfg.loss
         x = diff_augment(x, lo.augment, self.generator, lo.color_strength, lo.color_p)
-        return gaussian_blur(x, self.cfg.loss.d_blur)
+        return gaussian_blur(x, lo.d_blur)
 
     def autocast(self) -> contextlib.AbstractContextManager:
         """Mixed precision on CUDA when asked for; a no-op elsewhere."""
