@@ -15,7 +15,8 @@ from typing import Any
 # Mode seeking needs samples, so it is off. A σ 0.5 px blur on D's view removes the striped
 # texture D otherwise pulls out of the generator; three seeds against the unblurred default in
 # the same hours: precision 0.52 vs 0.28, recall 0.31 vs 0.25, coverage 0.47 vs 0.27, SWD 32.2
-# vs 32.6 (means; BENCHMARKS.md, seventeenth GAN round). σ 1 left smooth blobs and no recall.
+# vs 32.6 (means; BENCHMARKS.md, seventeenth GAN round). σ 1 left smooth blobs and no recall;
+# σ 0.4 and 0.6 both lowered recall at seed 0 (0.258, 0.262 vs 0.334; twentieth round).
 # With the blur, β 8 again raised recall (means over three seeds 0.332 vs 0.291) for SWD (49.1
 # vs 36.7), no seed reaching its recall target (eighteenth round): 16 stays.
 _ADVERSARIAL_RECONS = {"adversarial": "recons", "mode_seeking": 0.0, "beta": 16.0, "d_blur": 0.5}
