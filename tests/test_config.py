@@ -59,6 +59,7 @@ def test_from_dict_ignores_keys_of_newer_versions():
         ({"loss": {"d_blur": 5.0}}, "discriminator blur"),
         ({"loss": {"recon_blur": -1.0}}, "reconstruction blur"),
         ({"loss": {"recon_blur": 4.5}}, "reconstruction blur"),
+        ({"loss": {"recon_blur": 0.5}}, "reconstruction blur needs the gan's encoder"),
         ({"loss": {"color_strength": 1.5}}, "colour strength"),
         ({"loss": {"color_strength": -0.1}}, "colour strength"),
         ({"loss": {"color_p": 1.2}}, "colour probability"),

@@ -212,6 +212,7 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         (lo.feature_matching >= 0, f"feature matching must be ≥ 0, got {lo.feature_matching}"),
         (0 <= lo.d_blur <= 4, f"discriminator blur σ must be 0 to 4 px, got {lo.d_blur}"),
         (0 <= lo.recon_blur <= 4, f"reconstruction blur σ must be 0 to 4 px, got {lo.recon_blur}"),
+        (not lo.recon_blur or m.encoder, "reconstruction blur needs the gan's encoder"),
         (0 <= lo.color_strength <= 1, f"colour strength must be 0 to 1, got {lo.color_strength}"),
         (0 <= lo.color_p <= 1, f"colour probability must be 0 to 1, got {lo.color_p}"),
         (
