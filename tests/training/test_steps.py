@@ -25,7 +25,7 @@ def test_the_reconstruction_term_forgives_only_what_its_blur_removes():
         return float(reconstruction_nelbo(ctx, x, recon, mu, logvar))
 
     exact = term(0.0, x)
-    assert term(1.0, x) == pytest.approx(exact)
+    assert term(1.0, x) == pytest.approx(exact)  # both sides blurred: a perfect match stays one
     # a pixel-scale pattern, which the blur removes, costs far less ...
     assert term(1.0, x + checker) - exact < 0.1 * (term(0.0, x + checker) - exact)
     # ... a coarse one (a wrong colour) the same
