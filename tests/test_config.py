@@ -48,6 +48,7 @@ def test_from_dict_ignores_keys_of_newer_versions():
         ({"loss": {"ada_target": 1.0}}, "ADA target"),
         ({"loss": {"ada_images": 0}}, "ADA images"),
         ({"model": {"g_convs": 0}}, "convs per block"),
+        ({"model": {"rgb_kernel": 2}}, "RGB conv kernel"),
         ({"model": {"d_width": 2}}, "discriminator width"),
         ({"model": {"decoder_top": -1}}, "decoder top"),
         ({"model": {"encoder": True}}, "encoder is a gan option"),

@@ -55,6 +55,7 @@ class ModelConfig:
     spectral_norm: bool = True  # discriminator only
     g_norm: str = "group"  # fastgan generator: group (batch-independent) | batch
     g_convs: int = 1  # fastgan generator: 3×3 convs per up-block; ≥ 2 adds a full-size level
+    rgb_kernel: int = 3  # fastgan: kernel of the convs to RGB (G's full-size head, D's decoders)
     mbstd_group: int = 0  # discriminator minibatch-std group size (0: off; 4 lost in BENCHMARKS)
     encoder: bool = False  # gan: add q(z|x) so the generator is also a VAE decoder (VAE-GAN)
     prior: str = "gaussian"  # latent density fitted for AE generation: gaussian | gmm
@@ -196,6 +197,7 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         (m.g_norm in G_NORMS, f"generator norm must be one of {', '.join(G_NORMS)}"),
         (0 <= m.decoder_top <= 256, f"decoder top must be 0 to 256, got {m.decoder_top}"),
         (1 <= m.g_convs <= 4, f"generator convs per block must be 1 to 4, got {m.g_convs}"),
+        (m.rgb_kernel in (1, 3), f"RGB conv kernel must be 1 or 3, got {m.rgb_kernel}"),
         (m.mbstd_group >= 0, f"minibatch-std group must be ≥ 0, got {m.mbstd_group}"),
         (lo.mode_seeking >= 0, f"mode-seeking weight must be ≥ 0, got {lo.mode_seeking}"),
         (0 <= lo.ada_target < 1, f"ADA target must be in [0, 1), got {lo.ada_target}"),

@@ -165,6 +165,22 @@ def test_deeper_fastgan_generator_adds_a_full_resolution_level(conditional):
     assert "net.to_rgb.1.weight" in names  # g_convs 1 keeps the parameter names of old runs
 
 
+@pytest.mark.parametrize("size", [24, 120])
+def test_rgb_kernel_sets_the_last_convs_of_generator_and_discriminator_decoders(size):
+    cfg = replace(tiny("gan", "fastgan", False), g_convs=2, rgb_kernel=1)
+    models = build_models(cfg, size, 3)
+    gen, disc = models["generator"], models["discriminator"]
+    decoders = [disc.net.decode_full.body[-2], disc.net.decode_part.body[-2]]
+    assert [c.kernel_size for c in [gen.net.to_rgb, *decoders]] == [(1, 1)] * 3
+    out = gen(torch.randn(2, L))
+    assert out.shape == (2, 3, size, size)
+    logits, recons, targets = disc(out, with_recon=True)
+    assert logits.shape == (2,)
+    assert [r.shape for r in recons] == [t.shape for t in targets]
+    three = build_models(replace(cfg, rgb_kernel=3), size, 3)["generator"]
+    assert three.net.to_rgb.kernel_size == (3, 3)  # the default keeps the 3×3 head
+
+
 @pytest.mark.parametrize(("family", "arch"), FAMILY_ARCHS[:4])
 @pytest.mark.parametrize("size", [24, 120])
 def test_decoder_top_level_runs_at_full_resolution(family, arch, size):

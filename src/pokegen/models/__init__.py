@@ -43,12 +43,14 @@ def build_models(cfg: ModelConfig, image_size: int, channels: int) -> nn.ModuleD
             norm=cfg.g_norm,
             encoder=cfg.encoder,
             convs=cfg.g_convs,
+            rgb_kernel=cfg.rgb_kernel,
         )
         d_width = cfg.width if cfg.d_width is None else cfg.d_width
         discriminator = Discriminator(
             **{**shared, "width": d_width},
             spectral_norm=cfg.spectral_norm,
             mbstd_group=cfg.mbstd_group,
+            rgb_kernel=cfg.rgb_kernel,
         )
         return nn.ModuleDict({"generator": generator, "discriminator": discriminator})
     cls = AutoEncoder if cfg.family == "ae" else VAE

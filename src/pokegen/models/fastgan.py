@@ -57,6 +57,7 @@ class FastGANGenerator(nn.Module):
         n_classes: int = 0,
         norm: str = "group",
         convs: int = 1,
+        rgb_kernel: int = 3,
     ):
         super().__init__()
         sizes = level_sizes(image_size)
@@ -82,7 +83,8 @@ class FastGANGenerator(nn.Module):
             top = ConvNorm(widths[0], widths[0], n_classes, norm, up_to=sizes[0])
             more = [ConvNorm(widths[0], widths[0], n_classes, norm) for _ in range(extra - 1)]
             self.top = nn.ModuleList([top, *more])
-            self.to_rgb = nn.Conv2d(widths[0], channels, 3, padding=1)
+            # oneDNN runs a conv to 3 channels at a fraction of its speed (BENCHMARKS.md)
+            self.to_rgb = nn.Conv2d(widths[0], channels, rgb_kernel, padding=rgb_kernel // 2)
         else:  # the original light head: bilinear 2× and one conv straight to RGB
             self.top = nn.ModuleList()
             self.to_rgb = upsample_conv(widths[0], channels, sizes[0])
@@ -144,7 +146,9 @@ class DownBlock(nn.Module):
 class ReconDecoder(nn.Module):
     """Feature map [B, c, r, r] → image [B, C, r·2^n_up, r·2^n_up] in [-1, 1]."""
 
-    def __init__(self, c_in: int, channels: int, size_in: int, n_up: int, width: int):
+    def __init__(
+        self, c_in: int, channels: int, size_in: int, n_up: int, width: int, rgb_kernel: int = 3
+    ):
         super().__init__()
         c = max(8, width)
         layers: list[nn.Module] = [nn.Conv2d(c_in, c, 1), nn.LeakyReLU(0.2)]
@@ -153,7 +157,7 @@ class ReconDecoder(nn.Module):
             size *= 2
             layers += [UpConv(c, max(8, c // 2), size), nn.LeakyReLU(0.2)]
             c = max(8, c // 2)
-        layers += [nn.Conv2d(c, channels, 3, padding=1), nn.Tanh()]
+        layers += [nn.Conv2d(c, channels, rgb_kernel, padding=rgb_kernel // 2), nn.Tanh()]
         self.body = nn.Sequential(*layers)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
@@ -172,6 +176,7 @@ class FastGANDiscriminator(nn.Module):
         sn: bool = True,
         n_classes: int = 0,
         mbstd_group: int = 0,
+        rgb_kernel: int = 3,
     ):
         super().__init__()
         sizes = level_sizes(image_size)
@@ -192,8 +197,8 @@ class FastGANDiscriminator(nn.Module):
             n_up += 1
         c_f = widths[self.recon_stage]
         self.full_size, self.part_size = r * 2**n_up, (r // 2) * 2 ** (n_up + 1)
-        self.decode_full = ReconDecoder(c_f, channels, r, n_up, width)
-        self.decode_part = ReconDecoder(c_f, channels, r // 2, n_up + 1, width)
+        self.decode_full = ReconDecoder(c_f, channels, r, n_up, width, rgb_kernel)
+        self.decode_part = ReconDecoder(c_f, channels, r // 2, n_up + 1, width, rgb_kernel)
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The stem's and each down-block's activations [B, c_i, s_i, s_i], for feature matching."""

@@ -56,6 +56,7 @@ class Generator(nn.Module):
         norm: str = "group",
         encoder: bool = False,
         convs: int = 1,
+        rgb_kernel: int = 3,
     ):
         super().__init__()
         _check_arch(arch)
@@ -69,7 +70,15 @@ class Generator(nn.Module):
             self.net = DCGANGenerator(image_size, channels, latent_dim, width, max_width, n_classes)
         else:
             self.net = FastGANGenerator(
-                image_size, channels, latent_dim, width, max_width, n_classes, norm, convs
+                image_size,
+                channels,
+                latent_dim,
+                width,
+                max_width,
+                n_classes,
+                norm,
+                convs,
+                rgb_kernel,
             )
 
     def forward(
@@ -118,14 +127,16 @@ class Discriminator(nn.Module):
         spectral_norm: bool = True,
         n_classes: int = 0,
         mbstd_group: int = 0,
+        rgb_kernel: int = 3,
     ):
         super().__init__()
         _check_arch(arch)
         self.arch = arch
-        body = DCGANDiscriminator if arch == "dcgan" else FastGANDiscriminator
-        self.net = body(
-            image_size, channels, width, max_width, spectral_norm, n_classes, mbstd_group
-        )
+        args = (image_size, channels, width, max_width, spectral_norm, n_classes, mbstd_group)
+        if arch == "dcgan":
+            self.net = DCGANDiscriminator(*args)
+        else:
+            self.net = FastGANDiscriminator(*args, rgb_kernel=rgb_kernel)
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """FastGAN's intermediate activations, coarser with each entry (feature matching)."""
