@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pokegen.evaluation.swd import _pyr_up, laplacian_pyramid, sample_patches, swd
+from pokegen.evaluation.swd import SWDReference, _pyr_up, laplacian_pyramid, sample_patches, swd
 
 
 def test_pyramid_levels_and_exact_reconstruction(real):
@@ -47,3 +47,32 @@ def test_unequal_sizes_float_input_and_rgba(real, holdout):
 def test_rejects_mismatched_shapes(real):
     with pytest.raises(ValueError):
         swd(real, real[:, :, :16, :16])
+
+
+def test_reference_matches_swd_in_expectation_and_ranks_failures(real, holdout, fakes):
+    refs = [SWDReference(real, seed=s) for s in range(4)]
+    ours = sum(r(holdout)["swd_mean"] for r in refs) / 4
+    plain = sum(swd(real, holdout, seed=s)["swd_mean"] for s in range(4)) / 4
+    assert abs(ours - plain) < 0.1 * plain  # the same estimator, another random stream
+    assert set(refs[0](holdout)) == set(swd(real, holdout))
+    for name, x in fakes.items():
+        assert refs[0](x)["swd_mean"] > 2 * refs[0](holdout)["swd_mean"], name
+
+
+def test_reference_is_deterministic_and_cached(real, holdout):
+    ref = SWDReference(real[:50], seed=3)
+    first = ref(holdout)
+    assert ref(holdout) == first  # the same draws every call: epochs compare
+    assert ref(holdout.flip(-1)) != first
+    assert SWDReference(real[:50], seed=3)(holdout) == first
+    assert ref(holdout.float() / 127.5 - 1) == first  # float [-1, 1] or uint8 alike
+
+
+def test_reference_rejects_other_shapes_and_too_few_images(real):
+    ref = SWDReference(real[:20])
+    with pytest.raises(ValueError, match="shapes differ"):
+        ref(real[:20, :, :16, :16])
+    with pytest.raises(ValueError, match="at least 20"):
+        ref(real[:10])
+    with pytest.raises(ValueError, match="at least 2"):
+        SWDReference(real[:1])
