@@ -9,6 +9,8 @@ Reported ×10³ per level (`swd_64`, `swd_32`, `swd_16`) and their mean (`swd_me
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -94,21 +96,26 @@ def sliced_wasserstein(
     return float(torch.stack(results).mean())
 
 
+@dataclass(frozen=True)
+class SWDSettings:
+    """The estimator's knobs (ProGAN's values), shared by `swd` and `SWDReference`."""
+
+    patches_per_image: int = 128
+    patch_size: int = 7
+    min_res: int = 16  # the coarsest pyramid level
+    repeats: int = 4
+    dirs_per_repeat: int = 128
+
+
 def swd(
-    real: torch.Tensor,
-    fake: torch.Tensor,
-    seed: int = 0,
-    patches_per_image: int = 128,
-    patch_size: int = 7,
-    min_res: int = 16,
-    repeats: int = 4,
-    dirs_per_repeat: int = 128,
+    real: torch.Tensor, fake: torch.Tensor, seed: int = 0, settings: SWDSettings = SWDSettings()
 ) -> dict[str, float]:
     """SWD ×10³ per pyramid level and their mean; lower means closer local image statistics.
 
     Images: uint8 or float [-1, 1], [N, C, H, W]; RGBA is composited onto white first. The
     larger set is subsampled to the smaller count so both descriptor sets have equal size.
     """
+    st = settings
     gen = torch.Generator().manual_seed(seed)
     real, fake = to_rgb_uint8(real), to_rgb_uint8(fake)
     if real.shape[1:] != fake.shape[1:]:
@@ -116,17 +123,17 @@ def swd(
     n = min(real.shape[0], fake.shape[0])
     if n < 2:
         raise ValueError("SWD needs at least 2 images in each set")
-    if real.shape[-1] < patch_size or real.shape[-2] < patch_size:
-        raise ValueError(f"images must be at least {patch_size} px for SWD")
+    if min(real.shape[-2:]) < st.patch_size:
+        raise ValueError(f"images must be at least {st.patch_size} px for SWD")
     real, fake = subsample(real, n, gen), subsample(fake, n, gen)
-    pyramids = [laplacian_pyramid(x.float(), min_res) for x in (real, fake)]
+    pyramids = [laplacian_pyramid(x.float(), st.min_res) for x in (real, fake)]
     out: dict[str, float] = {}
     for real_level, fake_level in zip(*pyramids, strict=True):
         descs = [
-            normalize_descriptors(sample_patches(level, patches_per_image, patch_size, gen))
+            normalize_descriptors(sample_patches(level, st.patches_per_image, st.patch_size, gen))
             for level in (real_level, fake_level)
         ]
-        dist = sliced_wasserstein(descs[0], descs[1], gen, repeats, dirs_per_repeat)
+        dist = sliced_wasserstein(descs[0], descs[1], gen, st.repeats, st.dirs_per_repeat)
         out[f"swd_{real_level.shape[-1]}"] = dist * 1e3
     out["swd_mean"] = sum(out.values()) / len(out)
     return out
@@ -143,32 +150,20 @@ class SWDReference:
     per level, 64 MiB a level for 256 images at the defaults (three levels at 64 px).
     """
 
-    def __init__(
-        self,
-        real: torch.Tensor,
-        seed: int = 0,
-        patches_per_image: int = 128,
-        patch_size: int = 7,
-        min_res: int = 16,
-        repeats: int = 4,
-        dirs_per_repeat: int = 128,
-    ):
+    def __init__(self, real: torch.Tensor, seed: int = 0, settings: SWDSettings = SWDSettings()):
+        st = self.settings = settings
         real = to_rgb_uint8(real)
         if real.shape[0] < 2:
             raise ValueError("SWD needs at least 2 images in each set")
-        if min(real.shape[-2:]) < patch_size:
-            raise ValueError(f"images must be at least {patch_size} px for SWD")
+        if min(real.shape[-2:]) < st.patch_size:
+            raise ValueError(f"images must be at least {st.patch_size} px for SWD")
         self.n, self.image_shape, self.seed = real.shape[0], tuple(real.shape[1:]), seed
-        self.patches_per_image, self.patch_size, self.min_res = (
-            patches_per_image,
-            patch_size,
-            min_res,
-        )
         gen = torch.Generator().manual_seed(seed)
         self.levels = []  # per pyramid level: (its size, [directions], [sorted real projections])
-        for level in laplacian_pyramid(real.float(), min_res):
-            desc = normalize_descriptors(sample_patches(level, patches_per_image, patch_size, gen))
-            dirs = [_directions(desc.shape[1], dirs_per_repeat, gen) for _ in range(repeats)]
+        for level in laplacian_pyramid(real.float(), st.min_res):
+            patches = sample_patches(level, st.patches_per_image, st.patch_size, gen)
+            desc = normalize_descriptors(patches)
+            dirs = [_directions(desc.shape[1], st.dirs_per_repeat, gen) for _ in range(st.repeats)]
             self.levels.append((level.shape[-1], dirs, [_sorted_columns(desc @ d) for d in dirs]))
 
     def __call__(self, fake: torch.Tensor) -> dict[str, float]:
@@ -180,10 +175,11 @@ class SWDReference:
             raise ValueError(f"need at least {self.n} images to compare, got {fake.shape[0]}")
         gen = torch.Generator().manual_seed(self.seed + 1)  # the same draws on every call
         fake = subsample(fake, self.n, gen)
-        pyramid = laplacian_pyramid(fake.float(), self.min_res)
+        st = self.settings
+        pyramid = laplacian_pyramid(fake.float(), st.min_res)
         out: dict[str, float] = {}
         for (size, dirs, real_sorted), level in zip(self.levels, pyramid, strict=True):
-            patches = sample_patches(level, self.patches_per_image, self.patch_size, gen)
+            patches = sample_patches(level, st.patches_per_image, st.patch_size, gen)
             desc = normalize_descriptors(patches)
             dists = [
                 (r - _sorted_columns(desc @ d)).abs().mean()
