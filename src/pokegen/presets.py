@@ -57,6 +57,9 @@ def preset_overrides(family: str, preset: str, encoder: bool = True) -> dict[str
             "loss": {"gan_loss": "hinge", **(_ADVERSARIAL_RECONS if encoder else _PLAIN_GAN)},
             "batch_size": 16,  # on a CPU budget optimiser steps matter most (BENCHMARKS.md)
             # 4e-4 with the deeper generator: SWD 40.7 vs 43.7, recall 0.29 vs 0.17 (n = 300).
+            # Adam keeps TrainConfig's β (0.5, 0.99): β₂ 0.999 lost recall and SWD over three
+            # seeds (0.369 vs 0.391, 33.9 vs 30.6), β₁ 0 bought precision with recall
+            # (BENCHMARKS.md, twenty-third GAN round).
             "lr": 4e-4,
             **budget,
             **cadence,
