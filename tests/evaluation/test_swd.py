@@ -59,7 +59,7 @@ def test_reference_matches_swd_in_expectation_and_ranks_failures(real, holdout, 
         assert refs[0](x)["swd_mean"] > 2 * refs[0](holdout)["swd_mean"], name
 
 
-def test_reference_is_deterministic_and_cached(real, holdout):
+def test_reference_is_deterministic(real, holdout):
     ref = SWDReference(real[:50], seed=3)
     first = ref(holdout)
     assert ref(holdout) == first  # the same draws every call: epochs compare

@@ -106,6 +106,18 @@ class SWDSettings:
     repeats: int = 4
     dirs_per_repeat: int = 128
 
+    def check(self, count: int, image_shape: torch.Size) -> None:
+        """Refuse a set SWD cannot score: fewer than 2 images, or images smaller than a patch."""
+        if count < 2:
+            raise ValueError("SWD needs at least 2 images in each set")
+        if min(image_shape[-2:]) < self.patch_size:
+            raise ValueError(f"images must be at least {self.patch_size} px for SWD")
+
+    def descriptors(self, level: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Normalised random patches of one pyramid level [N, C, s, s] → [N·patches, C·p·p]."""
+        patches = sample_patches(level, self.patches_per_image, self.patch_size, generator)
+        return normalize_descriptors(patches)
+
 
 def swd(
     real: torch.Tensor, fake: torch.Tensor, seed: int = 0, settings: SWDSettings = SWDSettings()
@@ -121,18 +133,12 @@ def swd(
     if real.shape[1:] != fake.shape[1:]:
         raise ValueError(f"image shapes differ: {tuple(real.shape[1:])} vs {tuple(fake.shape[1:])}")
     n = min(real.shape[0], fake.shape[0])
-    if n < 2:
-        raise ValueError("SWD needs at least 2 images in each set")
-    if min(real.shape[-2:]) < st.patch_size:
-        raise ValueError(f"images must be at least {st.patch_size} px for SWD")
+    st.check(n, real.shape)
     real, fake = subsample(real, n, gen), subsample(fake, n, gen)
     pyramids = [laplacian_pyramid(x.float(), st.min_res) for x in (real, fake)]
     out: dict[str, float] = {}
     for real_level, fake_level in zip(*pyramids, strict=True):
-        descs = [
-            normalize_descriptors(sample_patches(level, st.patches_per_image, st.patch_size, gen))
-            for level in (real_level, fake_level)
-        ]
+        descs = [st.descriptors(level, gen) for level in (real_level, fake_level)]
         dist = sliced_wasserstein(descs[0], descs[1], gen, st.repeats, st.dirs_per_repeat)
         out[f"swd_{real_level.shape[-1]}"] = dist * 1e3
     out["swd_mean"] = sum(out.values()) / len(out)
@@ -153,16 +159,12 @@ class SWDReference:
     def __init__(self, real: torch.Tensor, seed: int = 0, settings: SWDSettings = SWDSettings()):
         st = self.settings = settings
         real = to_rgb_uint8(real)
-        if real.shape[0] < 2:
-            raise ValueError("SWD needs at least 2 images in each set")
-        if min(real.shape[-2:]) < st.patch_size:
-            raise ValueError(f"images must be at least {st.patch_size} px for SWD")
+        st.check(real.shape[0], real.shape)
         self.n, self.image_shape, self.seed = real.shape[0], tuple(real.shape[1:]), seed
         gen = torch.Generator().manual_seed(seed)
         self.levels = []  # per pyramid level: (its size, [directions], [sorted real projections])
         for level in laplacian_pyramid(real.float(), st.min_res):
-            patches = sample_patches(level, st.patches_per_image, st.patch_size, gen)
-            desc = normalize_descriptors(patches)
+            desc = st.descriptors(level, gen)
             dirs = [_directions(desc.shape[1], st.dirs_per_repeat, gen) for _ in range(st.repeats)]
             self.levels.append((level.shape[-1], dirs, [_sorted_columns(desc @ d) for d in dirs]))
 
@@ -179,8 +181,7 @@ class SWDReference:
         pyramid = laplacian_pyramid(fake.float(), st.min_res)
         out: dict[str, float] = {}
         for (size, dirs, real_sorted), level in zip(self.levels, pyramid, strict=True):
-            patches = sample_patches(level, st.patches_per_image, st.patch_size, gen)
-            desc = normalize_descriptors(patches)
+            desc = st.descriptors(level, gen)
             dists = [
                 (r - _sorted_columns(desc @ d)).abs().mean()
                 for d, r in zip(dirs, real_sorted, strict=True)
