@@ -44,9 +44,13 @@ def test_unequal_sizes_float_input_and_rgba(real, holdout):
     assert swd(real, transparent) == swd(real, white)
 
 
-def test_rejects_mismatched_shapes(real):
-    with pytest.raises(ValueError):
+def test_rejects_mismatched_shapes_too_few_images_and_tiny_images(real):
+    with pytest.raises(ValueError, match="shapes differ"):
         swd(real, real[:, :, :16, :16])
+    with pytest.raises(ValueError, match="at least 2 images"):
+        swd(real[:1], real[:5])  # scored on min(n_real, n_fake) images
+    with pytest.raises(ValueError, match="at least 7 px"):
+        swd(real[:, :, :4, :4], real[:, :, :4, :4])
 
 
 def test_reference_matches_swd_in_expectation_and_ranks_failures(real, holdout, fakes):
