@@ -207,6 +207,21 @@ def test_discriminator_reconstructs_only_the_rows_asked_for():
         torch.testing.assert_close(part, full[:2])
 
 
+def test_discriminator_without_decoders_judges_alike_and_decodes_nothing():
+    torch.manual_seed(0)
+    full = build_models(tiny("gan", "fastgan", False), 32, 3)["discriminator"].eval()
+    bare = build_models(replace(tiny("gan", "fastgan", False), d_decoders=False), 32, 3)
+    bare = bare["discriminator"].eval()
+    names = {k for k, _ in bare.named_parameters()}
+    assert not any("decode" in k for k in names)
+    assert names < {k for k, _ in full.named_parameters()}
+    bare.load_state_dict({k: v for k, v in full.state_dict().items() if "decode" not in k})
+    x = torch.rand(4, 3, 32, 32) * 2 - 1
+    logits, recons, targets = bare(x, with_recon=True)
+    assert recons == [] and targets == []
+    torch.testing.assert_close(logits, full(x))  # the same weights judge the same
+
+
 def test_discriminator_features_are_the_stem_and_each_block_feeding_the_head():
     torch.manual_seed(0)
     d = build_models(tiny("gan", "fastgan", False), 32, 3)["discriminator"].eval()

@@ -51,6 +51,7 @@ def build_models(cfg: ModelConfig, image_size: int, channels: int) -> nn.ModuleD
             spectral_norm=cfg.spectral_norm,
             mbstd_group=cfg.mbstd_group,
             rgb_kernel=cfg.rgb_kernel,
+            decoders=cfg.d_decoders,
         )
         return nn.ModuleDict({"generator": generator, "discriminator": discriminator})
     cls = AutoEncoder if cfg.family == "ae" else VAE

@@ -165,7 +165,7 @@ class ReconDecoder(nn.Module):
 
 
 class FastGANDiscriminator(nn.Module):
-    """Stride-2 stem + residual down-blocks (spectral norm) + reconstruction decoders."""
+    """Stride-2 stem + residual down-blocks (spectral norm) + reconstruction decoders (optional)."""
 
     def __init__(
         self,
@@ -177,6 +177,7 @@ class FastGANDiscriminator(nn.Module):
         n_classes: int = 0,
         mbstd_group: int = 0,
         rgb_kernel: int = 3,
+        decoders: bool = True,
     ):
         super().__init__()
         sizes = level_sizes(image_size)
@@ -189,6 +190,9 @@ class FastGANDiscriminator(nn.Module):
             DownBlock(widths[i - 1], widths[i], sizes[i], sn) for i in range(1, len(widths))
         )
         self.head = DiscriminatorHead(widths[-1], sizes[-1], n_classes, sn, mbstd_group)
+        self.decoders = decoders
+        if not decoders:
+            return
         # Stage i outputs widths[i] channels at sizes[i+1]; decode the last one ≥ RECON_MIN px.
         self.recon_stage = max([0] + [i for i in range(len(widths)) if sizes[i + 1] >= RECON_MIN])
         r = sizes[self.recon_stage + 1]
@@ -216,14 +220,15 @@ class FastGANDiscriminator(nn.Module):
         recon_rows: int | None = None,
     ):
         feats = self.features(x)
-        feat = feats[self.recon_stage]  # what the self-supervised decoders read
         logits = self.head(feats[-1], y)
         if not with_recon:
             return logits
+        if not self.decoders:
+            return logits, [], []
         # Only the first `recon_rows` images (the reals of a real+fake batch) are decoded: the
         # loss ignores the rest, and the small decoders are the least efficient convs of the step.
         b = x.shape[0] if recon_rows is None else recon_rows
-        feat, x = feat[:b], x[:b]
+        feat, x = feats[self.recon_stage][:b], x[:b]  # what the decoders read
         if generator is None:
             quad = torch.arange(b) % 4
         else:

@@ -113,8 +113,8 @@ class Discriminator(nn.Module):
     """Images [B, C, S, S] (+ labels) → realness logits [B].
 
     `with_recon=True` also returns (recons, targets) from FastGAN's self-supervised decoders
-    (empty lists for "dcgan") for the first `recon_rows` images (default: all); `generator`
-    picks their crop quadrants (default: index mod 4).
+    (empty lists for "dcgan" or `decoders=False`) for the first `recon_rows` images (default:
+    all); `generator` picks their crop quadrants (default: index mod 4).
     """
 
     def __init__(
@@ -128,6 +128,7 @@ class Discriminator(nn.Module):
         n_classes: int = 0,
         mbstd_group: int = 0,
         rgb_kernel: int = 3,
+        decoders: bool = True,
     ):
         super().__init__()
         _check_arch(arch)
@@ -136,7 +137,7 @@ class Discriminator(nn.Module):
         if arch == "dcgan":
             self.net = DCGANDiscriminator(*args)
         else:
-            self.net = FastGANDiscriminator(*args, rgb_kernel=rgb_kernel)
+            self.net = FastGANDiscriminator(*args, rgb_kernel=rgb_kernel, decoders=decoders)
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """FastGAN's intermediate activations, coarser with each entry (feature matching)."""
