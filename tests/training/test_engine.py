@@ -281,6 +281,22 @@ def test_vae_gan_decodes_prior_samples_only_when_the_discriminator_judges_them(
     assert all(math.isfinite(r["loss_d"]) for r in rows if r["kind"] == "train")
 
 
+def test_a_discriminator_without_decoders_trains_saves_and_reloads(kaggle_dir, tmp_path):
+    model = {"encoder": True, "d_decoders": False}
+    cfg = tiny("gan", kaggle_dir, tmp_path / "g", epochs=1, model=model)
+    out = engine.train(cfg, quiet=True)
+    rows = [json.loads(line) for line in (out / "stats.jsonl").read_text().splitlines()]
+    train_rows = [r for r in rows if r["kind"] == "train"]
+    assert train_rows and all(math.isfinite(r["loss_d"]) for r in train_rows)
+    assert not any("loss_d_recon" in r for r in train_rows)  # no decoders, no such term
+    tensors, _ = weights(out)
+    assert any(k.startswith("model.discriminator/") for k in tensors)
+    assert not any("decode" in k for k in tensors)
+    run = load_run(out)  # rebuilt from config.json alone, loaded strictly
+    assert not run.cfg.model.d_decoders
+    torch.testing.assert_close(generate(run, 4, seed=1), generate(load_run(out), 4, seed=1))
+
+
 def test_feature_matching_reaches_the_generator_update(kaggle_dir, tmp_path):
     model = {"encoder": True}
     loss = {"adversarial": "recons", "mode_seeking": 0.0}

@@ -133,7 +133,7 @@ def gan_step(ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, to
     real_logits, fake_logits = logits[:b].float(), logits[b:].float()
     loss_d = losses.d_loss(real_logits, fake_logits, lo.gan_loss)
     stats = {"loss_d": loss_d.detach()}
-    if fastgan:
+    if recons:  # FastGAN's self-supervised decoders, unless model.d_decoders is off
         ssl = losses.recon_loss_ssl(recons, targets)  # the reals' reconstructions only
         loss_d = loss_d + lo.recon_weight * ssl
         stats["loss_d_recon"] = ssl.detach()
