@@ -95,6 +95,7 @@ def test_gan_preset_loss_follows_the_encoder_choice():
     assert (plain.loss.adversarial, plain.loss.mode_seeking) == ("samples", 0.2)
     assert plain.loss.d_blur == 0  # the blur was measured with D on reconstructions only
     assert plain.model.d_decoders  # a plain GAN's discriminator on prior samples keeps them
+    assert C.validate(C.preset("gan", model={"encoder": False})).model.d_decoders  # as a dict
     with pytest.raises(ValueError, match="no mode seeking"):  # recons has no samples to spread
         C.validate(C.preset("gan", loss={"mode_seeking": 0.1}))
 

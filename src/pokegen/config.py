@@ -86,7 +86,7 @@ class LossConfig:
     # 14 minutes on top of DiffAugment (BENCHMARKS.md, fifth GAN round).
     ada_target: float = 0.0
     ada_images: int = 20_000  # ADA: images over which p can move from 0 to 1
-    recon_weight: float = 1.0  # FastGAN discriminator self-supervised reconstruction
+    recon_weight: float = 1.0  # FastGAN discriminator's decoders' loss (needs model.d_decoders)
     mode_seeking: float = 0.0  # weight of MSGAN's diversity term in the generator loss
     vae_weight: float = 1.0  # gan with an encoder: weight of the generator's negative ELBO
     # gan with an encoder: what the discriminator judges as fake — decoded prior samples G(z),
