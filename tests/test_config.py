@@ -89,11 +89,13 @@ def test_gan_preset_loss_follows_the_encoder_choice():
     vae_gan = C.validate(C.preset("gan"))
     assert (vae_gan.loss.adversarial, vae_gan.loss.mode_seeking) == ("recons", 0.0)
     assert vae_gan.loss.d_blur == 0.5
+    assert (vae_gan.loss.gan_loss, vae_gan.loss.color_strength) == ("ns", 0.25)
     assert not vae_gan.model.d_decoders  # a discriminator at chance needs no decoders
     model = C.ModelConfig(family="gan", arch="fastgan", encoder=False)  # dataclasses work too
     plain = C.validate(C.preset("gan", model=model))
     assert (plain.loss.adversarial, plain.loss.mode_seeking) == ("samples", 0.2)
     assert plain.loss.d_blur == 0  # the blur was measured with D on reconstructions only
+    assert (plain.loss.gan_loss, plain.loss.color_strength) == ("hinge", 1.0)
     assert plain.model.d_decoders  # a plain GAN's discriminator on prior samples keeps them
     assert C.validate(C.preset("gan", model={"encoder": False})).model.d_decoders  # as a dict
     with pytest.raises(ValueError, match="no mode seeking"):  # recons has no samples to spread
