@@ -7,6 +7,7 @@ are met: each row gives the target, what was measured and yes or no.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,17 @@ def step_share(throughput_report: dict[str, Any]) -> dict[str, Any] | None:
                 "peak_gflops": throughput_report["matmul_peak_gflops"],
             }
     return None
+
+
+def measure_step(out: Path) -> dict[str, Any] | None:
+    """Time the default GAN's step now (train_throughput.py, JSON to `out`); None if it fails."""
+    script = Path(__file__).resolve().parent / "train_throughput.py"
+    cmd = [sys.executable, str(script), "--families", "gan", "--steps", "15", "--out", str(out)]
+    print("gan step throughput: " + " ".join(cmd[1:]), flush=True)
+    if subprocess.run(cmd, stdout=subprocess.DEVNULL, check=False).returncode != 0:
+        print("gan step throughput: failed; the targets table leaves the step out", flush=True)
+        return None
+    return step_share(json.loads(out.read_text()))
 
 
 if __name__ == "__main__":
