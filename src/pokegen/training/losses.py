@@ -11,8 +11,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-LIKELIHOODS = ("gaussian_learned", "gaussian", "laplace", "bernoulli")
-GAN_LOSSES = ("hinge", "ns")
+from pokegen.config import GAN_LOSSES, LIKELIHOODS
+
 FIXED_SIGMA = 0.1  # "gaussian": σ on the [-1, 1] scale (≈ 13 of 255 levels); loss = SSE/0.02 + c
 BERNOULLI_EPS = 1e-6  # probability clamp for "bernoulli"
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
