@@ -65,12 +65,21 @@ def test_from_dict_ignores_keys_of_newer_versions():
         ({"loss": {"color_strength": -0.1}}, "colour strength"),
         ({"loss": {"color_p": 1.2}}, "colour probability"),
         ({"loss": {"color_p": -0.5}}, "colour probability"),
+        ({"model": {"g_attention": 16}}, "generator attention"),  # the vae preset: no fastgan
     ],
 )
 def test_validate_rejects_unusable_settings_with_one_line(changes, message):
     with pytest.raises(ValueError, match=message) as info:
         C.validate(C.merge(C.preset("vae"), changes))
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(("size", "ok", "bad"), [(64, 16, 12), (64, 4, 64), (120, 15, 16)])
+def test_generator_attention_must_sit_at_one_of_its_feature_sizes(size, ok, bad):
+    cfg = C.preset("gan", data={"image_size": size})
+    assert C.validate(C.merge(cfg, {"model": {"g_attention": ok}})).model.g_attention == ok
+    with pytest.raises(ValueError, match="generator attention"):
+        C.validate(C.merge(cfg, {"model": {"g_attention": bad}}))
 
 
 @pytest.mark.parametrize("size", [16, 24, 120, 256])

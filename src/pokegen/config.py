@@ -56,6 +56,7 @@ class ModelConfig:
     g_norm: str = "group"  # fastgan generator: group (batch-independent) | batch
     g_convs: int = 1  # fastgan generator: 3×3 convs per up-block; ≥ 2 adds a full-size level
     rgb_kernel: int = 3  # fastgan: kernel of the convs to RGB (G's full-size head, D's decoders)
+    g_attention: int = 0  # fastgan generator: SAGAN self-attention at this feature size (0: off)
     mbstd_group: int = 0  # discriminator minibatch-std group size (0: off; 4 lost in BENCHMARKS)
     d_decoders: bool = True  # fastgan discriminator: FastGAN's self-supervised decoders
     encoder: bool = False  # gan: add q(z|x) so the generator is also a VAE decoder (VAE-GAN)
@@ -179,6 +180,10 @@ def merge(cfg: Any, changes: dict[str, Any]) -> Any:
 def validate(cfg: TrainConfig) -> TrainConfig:
     """Raise ValueError with a one-line message for settings no run can use."""
     d, m, lo = cfg.data, cfg.model, cfg.loss
+    sizes = [d.image_size]  # the resolution ladder of models/blocks.py: halve to the 4–7 px base
+    while sizes[-1] > 7:
+        sizes.append((sizes[-1] + 1) // 2)
+    attention_sizes = sizes[:0:-1]  # the generator's feature sizes below full, base first
     checks = [
         (m.family in FAMILIES, f"family must be one of {', '.join(FAMILIES)}"),
         (
@@ -199,6 +204,11 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         (0 <= m.decoder_top <= 256, f"decoder top must be 0 to 256, got {m.decoder_top}"),
         (1 <= m.g_convs <= 4, f"generator convs per block must be 1 to 4, got {m.g_convs}"),
         (m.rgb_kernel in (1, 3), f"RGB conv kernel must be 1 or 3, got {m.rgb_kernel}"),
+        (
+            not m.g_attention or (m.arch == "fastgan" and m.g_attention in attention_sizes),
+            f"generator attention must be 0 or a fastgan feature size {attention_sizes}, "
+            f"got {m.g_attention}",
+        ),
         (m.mbstd_group >= 0, f"minibatch-std group must be ≥ 0, got {m.mbstd_group}"),
         (lo.mode_seeking >= 0, f"mode-seeking weight must be ≥ 0, got {lo.mode_seeking}"),
         (0 <= lo.ada_target < 1, f"ADA target must be in [0, 1), got {lo.ada_target}"),

@@ -9,6 +9,7 @@ from torch import nn
 from pokegen.models.blocks import (
     CondNorm,
     DiscriminatorHead,
+    SelfAttention,
     UpConv,
     groups_for,
     init_as_upsample_conv,
@@ -70,3 +71,18 @@ def test_minibatch_std_changes_the_discriminator_head_only_when_enabled():
     )
     assert plain.out.in_features == 6 * 16 and with_std.out.in_features == 7 * 16
     assert with_std(h).shape == plain(h).shape == (8,)
+
+
+def test_self_attention_starts_as_identity_and_then_reads_far_positions():
+    torch.manual_seed(0)
+    attn = SelfAttention(16)
+    h = torch.randn(2, 16, 6, 6)
+    assert torch.equal(attn(h), h)  # gain 0: an added layer leaves a net's function unchanged
+    with torch.no_grad():
+        attn.gain.fill_(1.0)
+    far = h.clone()
+    far[:, :, 5, 5] += 3.0  # change one corner only
+    delta = (attn(far) - attn(h))[:, :, 0, 0]  # the opposite corner
+    assert delta.abs().max() > 1e-3  # a 1×1 conv stack could not see it; attention does
+    attn(h).sum().backward()
+    assert attn.gain.grad is not None and attn.gain.grad.abs() > 0

@@ -181,6 +181,17 @@ def test_rgb_kernel_sets_the_last_convs_of_generator_and_discriminator_decoders(
     assert three.net.to_rgb.kernel_size == (3, 3)  # the default keeps the 3×3 head
 
 
+@pytest.mark.parametrize(("size", "at"), [(24, 6), (64, 16), (120, 15)])
+def test_generator_attention_runs_at_the_feature_size_asked_for(size, at):
+    gen = build_models(replace(tiny("gan", "fastgan", False), g_attention=at), size, 3)["generator"]
+    seen = []
+    gen.net.attention.register_forward_hook(lambda m, i, out: seen.append(out.shape[-2:]))
+    out = gen(torch.randn(2, L))
+    assert out.shape == (2, 3, size, size) and seen == [(at, at)]
+    plain = build_models(tiny("gan", "fastgan", False), size, 3)["generator"]
+    assert plain.net.attention is None
+
+
 @pytest.mark.parametrize(("family", "arch"), FAMILY_ARCHS[:4])
 @pytest.mark.parametrize("size", [24, 120])
 def test_decoder_top_level_runs_at_full_resolution(family, arch, size):

@@ -44,6 +44,7 @@ def build_models(cfg: ModelConfig, image_size: int, channels: int) -> nn.ModuleD
             encoder=cfg.encoder,
             convs=cfg.g_convs,
             rgb_kernel=cfg.rgb_kernel,
+            attention=cfg.g_attention,
         )
         d_width = cfg.width if cfg.d_width is None else cfg.d_width
         discriminator = Discriminator(

@@ -164,6 +164,25 @@ class SLE(nn.Module):
         return high * self.gate(low)
 
 
+class SelfAttention(nn.Module):
+    """SAGAN self-attention (Zhang et al. 2019): every position reads every other, so distant
+    parts of a shape can agree; residual, with a gain that starts at 0 (the identity)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        keys = max(4, channels // 8)
+        self.qk = nn.Conv2d(channels, 2 * keys, 1)
+        self.v = nn.Conv2d(channels, channels, 1)
+        self.gain = nn.Parameter(torch.zeros(()))
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        b, c, s, t = h.shape
+        q, k = self.qk(h).flatten(2).transpose(1, 2).chunk(2, dim=2)  # [B, s·t, keys] each
+        v = self.v(h).flatten(2).transpose(1, 2)  # [B, s·t, C]
+        out = F.scaled_dot_product_attention(q, k, v)  # [B, s·t, C]
+        return h + self.gain * out.transpose(1, 2).reshape(b, c, s, t)
+
+
 def minibatch_std(h: torch.Tensor, group: int) -> torch.Tensor:
     """[N, c, b, b] → [N, 1, b, b]: the features' standard deviation across a group of samples
     (Karras et al. 2018), so the discriminator can see a batch of fakes lacking variety.

@@ -2,8 +2,8 @@
 
 Generator: z → base map (linear + GLU), 2× up-blocks (bilinear upsampling + 3×3 conv, a norm,
 LeakyReLU, and `convs` − 1 more 3×3 conv/norm/LeakyReLU), skip-layer excitation from three
-levels below; then with convs ≥ 2 a feature level at full size and a 3×3 conv to RGB, with
-convs = 1 bilinear upsampling + one 3×3 conv straight to RGB.
+levels below, optionally self-attention at one level; then with convs ≥ 2 a feature level at
+full size and a 3×3 conv to RGB, with convs = 1 bilinear upsampling + one 3×3 conv to RGB.
 The norm is group norm by default (label-conditional when conditional): it keeps samples
 independent of the batch, so the EMA copy and single-image sampling behave exactly like
 training; "batch" is FastGAN's own choice.
@@ -22,6 +22,7 @@ from pokegen.models.blocks import (
     SLE,
     CondNorm,
     DiscriminatorHead,
+    SelfAttention,
     UpConv,
     down_conv,
     level_sizes,
@@ -58,6 +59,7 @@ class FastGANGenerator(nn.Module):
         norm: str = "group",
         convs: int = 1,
         rgb_kernel: int = 3,
+        attention: int = 0,
     ):
         super().__init__()
         sizes = level_sizes(image_size)
@@ -79,6 +81,11 @@ class FastGANGenerator(nn.Module):
         self.extra = nn.ModuleList(
             nn.ModuleList(ConvNorm(c, c, n_classes, norm) for _ in range(extra)) for c in feats[1:]
         )
+        hidden = [sizes[-1], *reversed(sizes[1:-1])]  # feats' sizes, base first
+        if attention and attention not in hidden:
+            raise ValueError(f"generator attention size must be one of {hidden}, got {attention}")
+        self.attention_level = hidden.index(attention) if attention else -1
+        self.attention = SelfAttention(feats[self.attention_level]) if attention else None
         if extra:  # a feature level at full resolution, so details are not bilinear blur
             top = ConvNorm(widths[0], widths[0], n_classes, norm, up_to=sizes[0])
             more = [ConvNorm(widths[0], widths[0], n_classes, norm) for _ in range(extra - 1)]
@@ -97,6 +104,8 @@ class FastGANGenerator(nn.Module):
         # latent's part of the stem against its bias: T → 0 gives the one image G(0).
         h = self.stem(F.normalize(z, dim=1) * (z.shape[1] ** 0.5 * temperature))
         h = F.glu(self.stem_norm(h.view(-1, *self.base_shape), y), dim=1)  # [B, c, b, b]
+        if self.attention_level == 0:
+            h = self.attention(h)
         feats = [h]
         levels = zip(self.ups, self.norms, self.extra, strict=True)
         for j, (up, norm, extra) in enumerate(levels, start=1):
@@ -105,6 +114,8 @@ class FastGANGenerator(nn.Module):
                 h = block(h, y)
             if str(j) in self.sle:
                 h = self.sle[str(j)](feats[j - SLE_SPAN], h)
+            if j == self.attention_level:
+                h = self.attention(h)
             feats.append(h)
         for block in self.top:
             h = block(h, y)  # [B, w0, S, S]

@@ -57,9 +57,12 @@ class Generator(nn.Module):
         encoder: bool = False,
         convs: int = 1,
         rgb_kernel: int = 3,
+        attention: int = 0,
     ):
         super().__init__()
         _check_arch(arch)
+        if attention and arch != "fastgan":
+            raise ValueError("generator attention is a fastgan option")
         self.latent_dim, self.arch = latent_dim, arch
         self.encoder = (
             Encoder(image_size, channels, 2 * latent_dim, width, max_width, "conv", n_classes)
@@ -79,6 +82,7 @@ class Generator(nn.Module):
                 norm,
                 convs,
                 rgb_kernel,
+                attention,
             )
 
     def forward(
