@@ -179,11 +179,10 @@ def merge(cfg: Any, changes: dict[str, Any]) -> Any:
 
 def validate(cfg: TrainConfig) -> TrainConfig:
     """Raise ValueError with a one-line message for settings no run can use."""
+    from pokegen.models.blocks import level_sizes  # here: pokegen.models imports this module
+
     d, m, lo = cfg.data, cfg.model, cfg.loss
-    sizes = [d.image_size]  # the resolution ladder of models/blocks.py: halve to the 4–7 px base
-    while sizes[-1] > 7:
-        sizes.append((sizes[-1] + 1) // 2)
-    attention_sizes = sizes[:0:-1]  # the generator's feature sizes below full, base first
+    attention_sizes = level_sizes(max(d.image_size, 8))[:0:-1]  # G's feature sizes, base first
     checks = [
         (m.family in FAMILIES, f"family must be one of {', '.join(FAMILIES)}"),
         (

@@ -81,7 +81,7 @@ class FastGANGenerator(nn.Module):
         self.extra = nn.ModuleList(
             nn.ModuleList(ConvNorm(c, c, n_classes, norm) for _ in range(extra)) for c in feats[1:]
         )
-        hidden = [sizes[-1], *reversed(sizes[1:-1])]  # feats' sizes, base first
+        hidden = sizes[:0:-1]  # feats' sizes, base first
         if attention and attention not in hidden:
             raise ValueError(f"generator attention size must be one of {hidden}, got {attention}")
         self.attention_level = hidden.index(attention) if attention else -1
