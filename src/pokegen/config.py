@@ -56,7 +56,7 @@ class ModelConfig:
     g_norm: str = "group"  # fastgan generator: group (batch-independent) | batch
     g_convs: int = 1  # fastgan generator: 3×3 convs per up-block; ≥ 2 adds a full-size level
     rgb_kernel: int = 3  # fastgan: kernel of the convs to RGB (G's full-size head, D's decoders)
-    g_attention: int = 0  # fastgan generator: SAGAN self-attention at this feature size (0: off)
+    g_attention: int = 0  # fastgan generator: SAGAN self-attention at the level nearest this size
     mbstd_group: int = 0  # discriminator minibatch-std group size (0: off; 4 lost in BENCHMARKS)
     d_decoders: bool = True  # fastgan discriminator: FastGAN's self-supervised decoders
     encoder: bool = False  # gan: add q(z|x) so the generator is also a VAE decoder (VAE-GAN)
@@ -179,10 +179,7 @@ def merge(cfg: Any, changes: dict[str, Any]) -> Any:
 
 def validate(cfg: TrainConfig) -> TrainConfig:
     """Raise ValueError with a one-line message for settings no run can use."""
-    from pokegen.models.blocks import level_sizes  # here: pokegen.models imports this module
-
     d, m, lo = cfg.data, cfg.model, cfg.loss
-    attention_sizes = level_sizes(max(d.image_size, 8))[:0:-1]  # G's feature sizes, base first
     checks = [
         (m.family in FAMILIES, f"family must be one of {', '.join(FAMILIES)}"),
         (
@@ -204,9 +201,9 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         (1 <= m.g_convs <= 4, f"generator convs per block must be 1 to 4, got {m.g_convs}"),
         (m.rgb_kernel in (1, 3), f"RGB conv kernel must be 1 or 3, got {m.rgb_kernel}"),
         (
-            not m.g_attention or (m.arch == "fastgan" and m.g_attention in attention_sizes),
-            f"generator attention must be 0 or a fastgan feature size {attention_sizes}, "
-            f"got {m.g_attention}",
+            not m.g_attention or (m.arch == "fastgan" and 4 <= m.g_attention <= d.image_size),
+            f"generator attention must be 0 (off) or a fastgan feature size from 4 to the image "
+            f"size, got {m.g_attention}",
         ),
         (m.mbstd_group >= 0, f"minibatch-std group must be ≥ 0, got {m.mbstd_group}"),
         (lo.mode_seeking >= 0, f"mode-seeking weight must be ≥ 0, got {lo.mode_seeking}"),

@@ -181,9 +181,12 @@ def test_rgb_kernel_sets_the_last_convs_of_generator_and_discriminator_decoders(
     assert three.net.to_rgb.kernel_size == (3, 3)  # the default keeps the 3×3 head
 
 
-@pytest.mark.parametrize(("size", "at"), [(24, 6), (64, 16), (120, 15)])
-def test_generator_attention_runs_at_the_feature_size_asked_for(size, at):
-    gen = build_models(replace(tiny("gan", "fastgan", False), g_attention=at), size, 3)["generator"]
+@pytest.mark.parametrize(
+    ("size", "asked", "at"), [(64, 16, 16), (64, 8, 8), (120, 8, 8), (40, 8, 10), (48, 9, 6)]
+)
+def test_generator_attention_runs_at_the_feature_level_nearest_the_size_asked(size, asked, at):
+    cfg = replace(tiny("gan", "fastgan", False), g_attention=asked)
+    gen = build_models(cfg, size, 3)["generator"]
     seen = []
     gen.net.attention.register_forward_hook(lambda m, i, out: seen.append(out.shape[-2:]))
     out = gen(torch.randn(2, L))

@@ -2,8 +2,9 @@
 
 Generator: z → base map (linear + GLU), 2× up-blocks (bilinear upsampling + 3×3 conv, a norm,
 LeakyReLU, and `convs` − 1 more 3×3 conv/norm/LeakyReLU), skip-layer excitation from three
-levels below, optionally self-attention at one level; then with convs ≥ 2 a feature level at
-full size and a 3×3 conv to RGB, with convs = 1 bilinear upsampling + one 3×3 conv to RGB.
+levels below, optionally self-attention at the level nearest a given size; then with convs ≥ 2
+a feature level at full size and a 3×3 conv to RGB, with convs = 1 bilinear upsampling + one
+3×3 conv to RGB.
 The norm is group norm by default (label-conditional when conditional): it keeps samples
 independent of the batch, so the EMA copy and single-image sampling behave exactly like
 training; "batch" is FastGAN's own choice.
@@ -82,9 +83,10 @@ class FastGANGenerator(nn.Module):
             nn.ModuleList(ConvNorm(c, c, n_classes, norm) for _ in range(extra)) for c in feats[1:]
         )
         hidden = sizes[:0:-1]  # feats' sizes, base first
-        if attention and attention not in hidden:
-            raise ValueError(f"generator attention size must be one of {hidden}, got {attention}")
-        self.attention_level = hidden.index(attention) if attention else -1
+        # the level nearest the size asked for (ties: the smaller, cheaper one), so one setting
+        # serves every image size: 8 is 8 px at 64 and 120, 6 px at 24 and 48, 10 px at 40
+        nearest = min(range(len(hidden)), key=lambda i: (abs(hidden[i] - attention), hidden[i]))
+        self.attention_level = nearest if attention else -1
         self.attention = SelfAttention(feats[self.attention_level]) if attention else None
         if extra:  # a feature level at full resolution, so details are not bilinear blur
             top = ConvNorm(widths[0], widths[0], n_classes, norm, up_to=sizes[0])
