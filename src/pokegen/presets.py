@@ -38,8 +38,8 @@ _ADVERSARIAL_RECONS = {
 # runs 9–11% more images per second. Three seeds at 8 minutes against the default with them:
 # SWD 23.8/26.2/37.6 vs 24.1/28.5/39.2, recall 0.341/0.430/0.464 vs 0.379/0.442/0.349,
 # precision 0.30 vs 0.37 and coverage 0.39 vs 0.42 on average (BENCHMARKS.md, 25th GAN round).
-# SAGAN self-attention at the generator's 8-px level lets the parts of a shape agree (more of
-# the samples symmetric, fewer contour-banded blobs) at no step cost. Four seeds at 8 minutes
+# SAGAN self-attention at the generator's 8-px level lets far parts of a shape agree (more
+# mirror-symmetric samples at two of four seeds) at no step cost. Four seeds at 8 minutes
 # against the default without it in the same slow hours: SWD 23.5/23.0/26.7/23.2 vs
 # 25.6/23.5/27.8/22.7, recall 0.422/0.437/0.375/0.350 vs 0.356/0.427/0.342/0.264 (targets met
 # at two seeds, not one), for less precision (0.55 vs 0.64) and coverage (0.55 vs 0.62) on
