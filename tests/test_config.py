@@ -108,6 +108,8 @@ def test_gan_preset_loss_follows_the_encoder_choice():
     assert (plain.loss.gan_loss, plain.loss.color_strength) == ("hinge", 1.0)
     assert plain.model.d_decoders  # a plain GAN's discriminator on prior samples keeps them
     assert plain.model.g_attention == 0
+    dcgan = C.validate(C.preset("gan", model={"arch": "dcgan"}))  # attention is fastgan's only
+    assert (dcgan.model.encoder, dcgan.model.g_attention) == (True, 0)
     assert C.validate(C.preset("gan", model={"encoder": False})).model.d_decoders  # as a dict
     with pytest.raises(ValueError, match="no mode seeking"):  # recons has no samples to spread
         C.validate(C.preset("gan", loss={"mode_seeking": 0.1}))

@@ -144,8 +144,8 @@ def preset(family: str, name: str = "default", **overrides: Any) -> TrainConfig:
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
     model = overrides.get("model", {})
-    encoder = (model if isinstance(model, dict) else dataclasses.asdict(model)).get("encoder")
-    base = preset_overrides(family, name, encoder is not False)
+    model = model if isinstance(model, dict) else dataclasses.asdict(model)
+    base = preset_overrides(family, name, model.get("encoder") is not False, model.get("arch"))
     base.setdefault("model", {})["family"] = family
     base["preset"] = name
     return merge(TrainConfig(), _deep_update(base, overrides))

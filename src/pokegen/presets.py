@@ -38,21 +38,25 @@ _ADVERSARIAL_RECONS = {
 # runs 9–11% more images per second. Three seeds at 8 minutes against the default with them:
 # SWD 23.8/26.2/37.6 vs 24.1/28.5/39.2, recall 0.341/0.430/0.464 vs 0.379/0.442/0.349,
 # precision 0.30 vs 0.37 and coverage 0.39 vs 0.42 on average (BENCHMARKS.md, 25th GAN round).
+_RECONS_DISCRIMINATOR = {"d_decoders": False}
 # SAGAN self-attention at the generator's 8-px level lets far parts of a shape agree (more
 # mirror-symmetric samples at two of four seeds) at no step cost. Four seeds at 8 minutes
 # against the default without it in the same slow hours: SWD 23.5/23.0/26.7/23.2 vs
 # 25.6/23.5/27.8/22.7, recall 0.422/0.437/0.375/0.350 vs 0.356/0.427/0.342/0.264 (targets met
 # at two seeds, not one), for less precision (0.55 vs 0.64) and coverage (0.55 vs 0.62) on
 # average; at 16 px it cost 8–13% of the steps for less (BENCHMARKS.md, 28th and 29th rounds).
-_RECONS_MODEL = {"d_decoders": False, "g_attention": 8}
+_RECONS_ATTENTION = {"g_attention": 8}
 # Without the encoder there are no reconstructions: D judges prior samples, and MSGAN's mode
 # seeking at 0.2 beat 0.1 and 0.15 (BENCHMARKS.md, sixth GAN round).
 _PLAIN_GAN = {"adversarial": "samples", "mode_seeking": 0.2, "gan_loss": "hinge"}
 
 
-def preset_overrides(family: str, preset: str, encoder: bool = True) -> dict[str, Any]:
+def preset_overrides(
+    family: str, preset: str, encoder: bool = True, arch: str | None = None
+) -> dict[str, Any]:
     """The measured winning settings per family and preset (see BENCHMARKS.md); a gan without
-    its encoder (a plain GAN) gets the settings measured for that."""
+    its encoder (a plain GAN) gets the settings measured for that, and a gan whose `arch` is
+    not the preset's fastgan none of the fastgan generator's options."""
     quick = preset == "quick"
     cadence = {
         "sample_every": 2 if quick else 10,
@@ -83,7 +87,8 @@ def preset_overrides(family: str, preset: str, encoder: bool = True) -> dict[str
                 "width": 16,
                 "g_convs": 2,
                 "encoder": True,
-                **(_RECONS_MODEL if encoder else {}),
+                **(_RECONS_DISCRIMINATOR if encoder else {}),
+                **(_RECONS_ATTENTION if encoder and arch in (None, "fastgan") else {}),
             },
             "loss": {**(_ADVERSARIAL_RECONS if encoder else _PLAIN_GAN)},  # a copy
             "batch_size": 16,  # on a CPU budget optimiser steps matter most (BENCHMARKS.md)
