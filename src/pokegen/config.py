@@ -56,7 +56,7 @@ class ModelConfig:
     g_norm: str = "group"  # fastgan generator: group (batch-independent) | batch
     g_convs: int = 1  # fastgan generator: 3×3 convs per up-block; ≥ 2 adds a full-size level
     rgb_kernel: int = 3  # fastgan: kernel of the convs to RGB (G's full-size head, D's decoders)
-    g_attention: int = 0  # fastgan generator: SAGAN self-attention at the level nearest this size
+    g_attention: int = 0  # fastgan G: SAGAN self-attention at the level nearest this size; 0 off
     mbstd_group: int = 0  # discriminator minibatch-std group size (0: off; 4 lost in BENCHMARKS)
     d_decoders: bool = True  # fastgan discriminator: FastGAN's self-supervised decoders
     encoder: bool = False  # gan: add q(z|x) so the generator is also a VAE decoder (VAE-GAN)

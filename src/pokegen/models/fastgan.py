@@ -85,9 +85,10 @@ class FastGANGenerator(nn.Module):
         hidden = sizes[:0:-1]  # feats' sizes, base first
         # the level nearest the size asked for (ties: the smaller, cheaper one), so one setting
         # serves every image size: 8 is 8 px at 64 and 120, 6 px at 24 and 48, 10 px at 40
-        nearest = min(range(len(hidden)), key=lambda i: (abs(hidden[i] - attention), hidden[i]))
-        self.attention_level = nearest if attention else -1
-        self.attention = SelfAttention(feats[self.attention_level]) if attention else None
+        self.attention_level, self.attention = -1, None
+        if attention:
+            at = min(range(len(hidden)), key=lambda i: (abs(hidden[i] - attention), hidden[i]))
+            self.attention_level, self.attention = at, SelfAttention(feats[at])
         if extra:  # a feature level at full resolution, so details are not bilinear blur
             top = ConvNorm(widths[0], widths[0], n_classes, norm, up_to=sizes[0])
             more = [ConvNorm(widths[0], widths[0], n_classes, norm) for _ in range(extra - 1)]
