@@ -99,6 +99,7 @@ def test_gan_preset_loss_follows_the_encoder_choice():
     assert (vae_gan.loss.adversarial, vae_gan.loss.mode_seeking) == ("recons", 0.0)
     assert vae_gan.loss.d_blur == 0.5
     assert (vae_gan.loss.gan_loss, vae_gan.loss.color_strength) == ("ns", 0.25)
+    assert vae_gan.loss.augment == "color,translation"  # no cutout with D on reconstructions
     assert not vae_gan.model.d_decoders  # a discriminator at chance needs no decoders
     assert vae_gan.model.g_attention == 8  # measured with the encoder only
     model = C.ModelConfig(family="gan", arch="fastgan", encoder=False)  # dataclasses work too
@@ -106,6 +107,7 @@ def test_gan_preset_loss_follows_the_encoder_choice():
     assert (plain.loss.adversarial, plain.loss.mode_seeking) == ("samples", 0.2)
     assert plain.loss.d_blur == 0  # the blur was measured with D on reconstructions only
     assert (plain.loss.gan_loss, plain.loss.color_strength) == ("hinge", 1.0)
+    assert plain.loss.augment == "color,translation,cutout"  # as measured for the plain GAN
     assert plain.model.d_decoders  # a plain GAN's discriminator on prior samples keeps them
     assert plain.model.g_attention == 0
     dcgan = C.validate(C.preset("gan", model={"arch": "dcgan"}))  # attention is fastgan's only
