@@ -25,12 +25,12 @@ from typing import Any
 # precision 0.60 vs 0.30 and coverage 0.63 vs 0.39 on average. The loss alone raised precision
 # and coverage and lowered recall (0.389/0.389/0.315); the narrower colour jitter gives recall
 # back (BENCHMARKS.md, twenty-sixth GAN round).
-# DiffAugment without cutout: a discriminator judging reconstructions sits near chance, so the
-# occluding squares guard against no memorising and hide the dark details recall turns on.
-# Seeds 0/2/3 at 8 minutes in one slow hour against the default with it: SWD 23.2/22.1/23.0 vs
-# 23.5/26.5/23.3, recall 0.419/0.415/0.468 vs 0.422/0.385/0.367 (targets 0.412/0.411/0.427,
-# now met at every seed), for less precision (0.47 vs 0.58) and coverage (0.51 vs 0.58) on
-# average (BENCHMARKS.md, thirtieth GAN round).
+# DiffAugment without cutout: a discriminator judging reconstructions sits near chance, so
+# cutout's occluding squares have no memorising to guard against, only a view to hide.
+# Seeds 0–3 at 8 minutes against the default with it, all in slow hours: SWD
+# 23.2/20.3/22.1/23.0 vs 23.5/23.0/26.5/23.3, recall 0.419/0.456/0.415/0.468 vs
+# 0.422/0.437/0.385/0.367 (targets 0.412/0.423/0.411/0.427: met at four seeds, not two), for
+# less precision (0.47 vs 0.55) and coverage (0.51 vs 0.54) on average (thirtieth GAN round).
 _ADVERSARIAL_RECONS = {
     "adversarial": "recons",
     "mode_seeking": 0.0,
