@@ -63,7 +63,8 @@ def preset_overrides(
 ) -> dict[str, Any]:
     """The measured winning settings per family and preset (see BENCHMARKS.md); a gan without
     its encoder (a plain GAN) gets the settings measured for that, and a gan whose `arch` is
-    not the preset's fastgan none of the fastgan generator's options."""
+    not the preset's fastgan no self-attention (`validate` rejects it there; the other fastgan
+    options are ignored by other archs)."""
     quick = preset == "quick"
     cadence = {
         "sample_every": 2 if quick else 10,
