@@ -116,9 +116,9 @@ def preset_overrides(
     return {
         "model": {"arch": "resnet", "width": 32, "prior": "gmm"},
         # Batch 16: twice the optimiser steps of 32 in the same time. AE: +0.57 dB holdout PSNR
-        # after 4 minutes (21.67 vs 21.10). VAE, seeds 0/1 at 8 minutes: PSNR 22.79/22.66 vs
-        # 22.55/22.11 dB, nELBO 6.48/6.50 vs 6.52/6.58 bits/dim, SWD 53.8/51.7 vs 53.2/53.9
-        # (BENCHMARKS.md, AE batch size and VAE batch size).
+        # after 4 minutes (21.67 vs 21.10). VAE, seeds 0/1/2 at 8 minutes: PSNR 22.79/22.66/22.74
+        # vs 22.55/22.11/22.61 dB, nELBO 6.48/6.50/6.49 vs 6.52/6.58/6.51 bits/dim, SWD
+        # 53.8/51.7/46.8 vs 53.2/53.9/48.4 (BENCHMARKS.md, AE batch size and VAE batch size).
         "batch_size": 16,
         "lr": 1e-3,
         # lr_schedule stays constant: cosine annealing lost at 8 minutes (AE 21.9 vs 22.4 dB
