@@ -78,8 +78,8 @@ def preset_overrides(
     # 0.25/0.27 → 0.48/0.55, recall 0.41/0.42 → 0.48/0.33 (level on average), grids more varied
     # in colour (BENCHMARKS.md, twelfth GAN round). The AE's samples gain detail too (seeds
     # 0/1: precision 0.07/0.07 → 0.54/0.53, recall 0.005/0.016 → 0.17/0.12, SWD 44.9/42.0 →
-    # 41.8/40.4, holdout PSNR 0.1–0.2 dB lower); the VAE's health SWD stops falling near 10
-    # minutes and its holdout nELBO worsens (7.26 vs 6.52 bits/dim), so it keeps 8
+    # 41.8/40.4, holdout PSNR 0.1–0.2 dB lower); the VAE's (at batch 32) health SWD stops
+    # falling near 10 minutes and its holdout nELBO worsens (7.26 vs 6.52 bits/dim), so it keeps 8
     # (BENCHMARKS.md, AE and VAE budgets). benchmarks/quality.py compares all at 8.
     long = family == "ae" or (family == "gan" and encoder)
     minutes = 1.0 if quick else 20.0 if long else 8.0
