@@ -75,6 +75,15 @@ def test_learned_sigma_gets_a_gradient():
     assert log_sigma.grad is not None and log_sigma.grad > 0  # σ = 1 ≫ error: shrink it
 
 
+def test_scaled_l1_is_the_l1_in_units_of_sigma_and_pulls_sigma_up():
+    x, m = torch.zeros(2, 1, 2, 2), torch.tensor([0.1, -0.3]).view(2, 1, 1, 1).expand(2, 1, 2, 2)
+    log_sigma = nn.Parameter(torch.tensor(math.log(0.5)))
+    l1 = losses.scaled_l1(x, m, log_sigma)
+    torch.testing.assert_close(l1, torch.tensor([4 * 0.1 / 0.5, 4 * 0.3 / 0.5]))
+    l1.sum().backward()
+    assert log_sigma.grad < 0  # a larger σ shrinks the term: the Gaussian's log σ must hold it
+
+
 def test_bits_per_dim_of_perfect_fit_gaussian():
     x = torch.rand(2, 3, 4, 4) * 2 - 1
     dims = x[0].numel()

@@ -6,8 +6,11 @@ import pytest
 import torch
 
 from pokegen import config as C
+from pokegen.models import build_models
 from pokegen.training.augment import gaussian_blur
-from pokegen.training.steps import StepContext, reconstruction_nelbo
+from pokegen.training.steps import StepContext, make_optimizers, reconstruction_nelbo, vae_step
+
+CPU = torch.device("cpu")
 
 
 def gen(seed: int) -> torch.Generator:
@@ -30,3 +33,27 @@ def test_the_reconstruction_term_forgives_only_what_its_blur_removes():
     assert term(1.0, x + checker) - exact < 0.1 * (term(0.0, x + checker) - exact)
     # ... a coarse one (a wrong colour) the same
     assert term(1.0, x + 0.3) == pytest.approx(term(0.0, x + 0.3), rel=1e-4)
+
+
+def test_the_vae_l1_term_adds_its_weight_times_the_scaled_l1_and_leaves_the_nll_alone():
+    x = torch.rand(4, 3, 16, 16, generator=gen(1)) * 2 - 1
+
+    def step(weight: float) -> dict[str, torch.Tensor]:
+        cfg = C.preset(
+            "vae",
+            "quick",
+            data={"image_size": 16},
+            model={"width": 8, "latent_dim": 8},
+            loss={"l1_weight": weight},
+        )
+        torch.manual_seed(0)
+        models = build_models(cfg.model, 16, 3)
+        opts = make_optimizers(cfg, models)
+        ctx = StepContext(cfg, dict(models.items()), dict(models.items()), opts, gen(0), CPU)
+        return vae_step(ctx, x, torch.zeros(4, 0))
+
+    plain, one, two = step(0.0), step(1.0), step(2.0)
+    assert plain["loss_nll_bpd"] == one["loss_nll_bpd"] == two["loss_nll_bpd"]
+    extra = one["loss"] - plain["loss"]
+    assert extra > 0
+    torch.testing.assert_close(two["loss"] - plain["loss"], 2 * extra)

@@ -52,6 +52,12 @@ def reconstruction_nll(
     raise ValueError(f"unknown likelihood {likelihood!r}; choose from {', '.join(LIKELIHOODS)}")
 
 
+def scaled_l1(x: torch.Tensor, x_mean: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
+    """Σ|x − x_mean| / σ per image [B]: an L1 pull towards the median, in the units of a
+    learned Gaussian's scale σ = exp(log_sigma), so its weight keeps its meaning as σ shrinks."""
+    return _per_image((x - x_mean).abs()) * torch.exp(-log_sigma)
+
+
 def kl_normal(mu: torch.Tensor, logvar: torch.Tensor, free_bits: float = 0.0) -> torch.Tensor:
     """KL(N(μ, σ²) ‖ N(0, I)) in nats per sample [B]; free bits stop pushing small dimensions.
 

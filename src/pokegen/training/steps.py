@@ -80,21 +80,25 @@ def ae_step(ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, tor
 
 
 def vae_step(ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
-    """VAE: negative ELBO = reconstruction NLL + warmed-up β·KL, reported per dimension."""
+    """VAE: negative ELBO = reconstruction NLL + warmed-up β·KL, reported per dimension, plus
+    `loss.l1_weight` × the L1 in units of σ (the reported NLL stays the likelihood's)."""
     lo = ctx.cfg.loss
     noise = ctx.randn(x.shape[0], ctx.cfg.model.latent_dim)
     with ctx.autocast():
         x_mean, mu, logvar = ctx.nets["vae"](x, _cond(ctx, y), noise=noise)
+    log_sigma = ctx.raw["vae"].log_sigma
     loss, nll, kl = negative_elbo(
-        ctx, x, x_mean.float(), mu.float(), logvar.float(), ctx.raw["vae"].log_sigma, lo.likelihood
+        ctx, x, x_mean.float(), mu.float(), logvar.float(), log_sigma, lo.likelihood
     )
-    ctx.optimize("vae", loss)
     dims = x[0].numel()
+    if lo.l1_weight:
+        loss = loss + lo.l1_weight * losses.scaled_l1(x, x_mean.float(), log_sigma).mean() / dims
+    ctx.optimize("vae", loss)
     return {
         "loss": loss.detach(),
         "loss_nll_bpd": losses.bits_per_dim(nll.detach(), dims).mean(),
         "loss_kl_bpd": (kl.detach() / (dims * math.log(2))).mean(),
-        "sigma": ctx.raw["vae"].log_sigma.detach().exp(),
+        "sigma": log_sigma.detach().exp(),
     }
 
 
