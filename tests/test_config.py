@@ -67,7 +67,8 @@ def test_from_dict_ignores_keys_of_newer_versions():
         ({"loss": {"color_p": -0.5}}, "colour probability"),
         ({"model": {"g_attention": 16}}, "generator attention"),  # the vae preset: no fastgan
         ({"loss": {"l1_weight": -1.0}}, "L1 weight must be"),
-        ({"loss": {"l1_weight": 1.0, "likelihood": "laplace"}}, "L1 weight needs"),
+        ({"loss": {"l1_weight": 1.0, "likelihood": "laplace"}}, "needs the gaussian_learned"),
+        ({"model": {"family": "ae"}, "loss": {"l1_weight": 1.0}}, "L1 weight is a vae option"),
     ],
 )
 def test_validate_rejects_unusable_settings_with_one_line(changes, message):

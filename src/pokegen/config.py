@@ -237,8 +237,8 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         (lo.likelihood in LIKELIHOODS, f"likelihood must be one of {', '.join(LIKELIHOODS)}"),
         (lo.l1_weight >= 0, f"L1 weight must be ≥ 0, got {lo.l1_weight}"),
         (
-            not lo.l1_weight or lo.likelihood == "gaussian_learned",
-            "an L1 weight needs the gaussian_learned likelihood (it is measured in its scale)",
+            not lo.l1_weight or (m.family == "vae" and lo.likelihood == "gaussian_learned"),
+            "an L1 weight is a vae option and needs the gaussian_learned likelihood (its scale)",
         ),
         (lo.gan_loss in GAN_LOSSES, f"GAN loss must be one of {', '.join(GAN_LOSSES)}"),
         (cfg.epochs >= 1, f"epochs must be at least 1, got {cfg.epochs}"),
