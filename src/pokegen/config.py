@@ -77,8 +77,9 @@ class LossConfig:
     free_bits: float = 0.0  # nats per latent dimension below which KL is not penalised
     # VAE with gaussian_learned: weight of Σ|x − x̂|/σ added to the Gaussian NLL (0: off). The
     # L1 pulls the mean towards the median (solid fills, clean backgrounds); the reported NLL
-    # and bits/dim stay the Gaussian's. Off: at weight 1, seeds 0–2, SWD 5–13 lower but holdout
-    # PSNR 0.10–0.48 dB lower (BENCHMARKS.md, an L1 term beside the VAE's Gaussian).
+    # and bits/dim stay the Gaussian's. Off: over seeds 0–2, SWD 5–13 lower but holdout PSNR
+    # 0.10–0.48 dB lower at weight 1, 0.04–0.19 at 0.5, for a small visual change
+    # (BENCHMARKS.md, an L1 term beside the VAE's Gaussian).
     l1_weight: float = 0.0
     gan_loss: str = "hinge"  # hinge | ns (non-saturating)
     r1_gamma: float = 0.0  # R1 penalty weight on real images (0 disables)
