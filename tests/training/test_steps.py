@@ -7,6 +7,7 @@ import torch
 
 from pokegen import config as C
 from pokegen.models import build_models
+from pokegen.training import losses
 from pokegen.training.augment import gaussian_blur
 from pokegen.training.steps import StepContext, make_optimizers, reconstruction_nelbo, vae_step
 
@@ -38,7 +39,7 @@ def test_the_reconstruction_term_forgives_only_what_its_blur_removes():
 def test_the_vae_l1_term_adds_its_weight_times_the_scaled_l1_and_leaves_the_nll_alone():
     x = torch.rand(4, 3, 16, 16, generator=gen(1)) * 2 - 1
 
-    def step(weight: float) -> dict[str, torch.Tensor]:
+    def setup(weight: float):
         cfg = C.preset(
             "vae",
             "quick",
@@ -47,13 +48,20 @@ def test_the_vae_l1_term_adds_its_weight_times_the_scaled_l1_and_leaves_the_nll_
             loss={"l1_weight": weight},
         )
         torch.manual_seed(0)
-        models = build_models(cfg.model, 16, 3)
+        return cfg, build_models(cfg.model, 16, 3)
+
+    def step(weight: float) -> dict[str, torch.Tensor]:
+        cfg, models = setup(weight)
         opts = make_optimizers(cfg, models)
         ctx = StepContext(cfg, dict(models.items()), dict(models.items()), opts, gen(0), CPU)
         return vae_step(ctx, x, torch.zeros(4, 0))
 
     plain, one, two = step(0.0), step(1.0), step(2.0)
     assert plain["loss_nll_bpd"] == one["loss_nll_bpd"] == two["loss_nll_bpd"]
-    extra = one["loss"] - plain["loss"]
-    assert extra > 0
-    torch.testing.assert_close(two["loss"] - plain["loss"], 2 * extra)
+    # the same net and noise outside the step: the term added is the scaled L1 per dimension
+    vae = setup(0.0)[1]["vae"]
+    with torch.no_grad():
+        x_mean = vae(x, None, noise=torch.randn(4, 8, generator=gen(0)))[0]
+        expected = losses.scaled_l1(x, x_mean, vae.log_sigma).mean() / x[0].numel()
+    torch.testing.assert_close(one["loss"] - plain["loss"], expected)
+    torch.testing.assert_close(two["loss"] - plain["loss"], 2 * expected)

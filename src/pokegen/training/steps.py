@@ -86,13 +86,13 @@ def vae_step(ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> dict[str, to
     noise = ctx.randn(x.shape[0], ctx.cfg.model.latent_dim)
     with ctx.autocast():
         x_mean, mu, logvar = ctx.nets["vae"](x, _cond(ctx, y), noise=noise)
-    log_sigma = ctx.raw["vae"].log_sigma
+    x_mean, log_sigma = x_mean.float(), ctx.raw["vae"].log_sigma  # losses in fp32
     loss, nll, kl = negative_elbo(
-        ctx, x, x_mean.float(), mu.float(), logvar.float(), log_sigma, lo.likelihood
+        ctx, x, x_mean, mu.float(), logvar.float(), log_sigma, lo.likelihood
     )
     dims = x[0].numel()
     if lo.l1_weight:
-        loss = loss + lo.l1_weight * losses.scaled_l1(x, x_mean.float(), log_sigma).mean() / dims
+        loss = loss + lo.l1_weight * losses.scaled_l1(x, x_mean, log_sigma).mean() / dims
     ctx.optimize("vae", loss)
     return {
         "loss": loss.detach(),
