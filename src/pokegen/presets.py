@@ -78,10 +78,11 @@ def preset_overrides(
     # 0.25/0.27 → 0.48/0.55, recall 0.41/0.42 → 0.48/0.33 (level on average), grids more varied
     # in colour (BENCHMARKS.md, twelfth GAN round). The AE's samples gain detail too (seeds
     # 0/1: precision 0.07/0.07 → 0.54/0.53, recall 0.005/0.016 → 0.17/0.12, SWD 44.9/42.0 →
-    # 41.8/40.4, holdout PSNR 0.1–0.2 dB lower), and so do the VAE's at batch 16 (seeds 0/1:
-    # precision 0.08/0.07 → 0.47/0.45, recall 0.005/0.003 → 0.15/0.20, SWD 53.8/51.7 →
-    # 43.8/43.3, PSNR 0.1 dB lower, holdout nELBO 6.48/6.50 → 6.94/6.96 bits/dim: it overfits
-    # as a likelihood model while its samples improve; BENCHMARKS.md, AE and VAE budgets).
+    # 41.8/40.4, holdout PSNR 0.1–0.2 dB lower), and so do the VAE's at batch 16 (seeds
+    # 0/1/2: precision 0.08/0.07/0.07 → 0.47/0.45/0.47, recall 0.005/0.003/0.003 →
+    # 0.15/0.20/0.11, SWD 53.8/51.7/46.8 → 43.8/43.3/38.0, PSNR 0.1–0.15 dB lower, holdout
+    # nELBO 6.48/6.50/6.49 → 6.94/6.96/7.02 bits/dim: it overfits as a likelihood model while
+    # its samples improve; BENCHMARKS.md, AE and VAE budgets).
     # benchmarks/quality.py compares all at 8.
     long = family in ("ae", "vae") or (family == "gan" and encoder)
     minutes = 1.0 if quick else 20.0 if long else 8.0
