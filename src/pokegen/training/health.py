@@ -10,6 +10,20 @@ from pokegen.sampling import generate_images
 
 
 @torch.no_grad()
+def encode_codes(
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Codes [N, L] of uint8 images [N, C, S, S] on the CPU (a VAE's posterior means): what
+    a latent density is fitted to."""
+    codes = []
+    for i in range(0, len(images), 256):
+        x = images[i : i + 256].float() / 127.5 - 1  # uint8 → [-1, 1]
+        out = model.encode(x, None if labels is None else labels[i : i + 256])
+        codes.append((out[0] if isinstance(out, tuple) else out).float().cpu())  # VAE: the mean
+    return torch.cat(codes)
+
+
+@torch.no_grad()
 def fit_latent_prior(
     cfg: TrainConfig, model: nn.Module, images: torch.Tensor, labels: torch.Tensor
 ) -> None:
@@ -19,13 +33,8 @@ def fit_latent_prior(
     was_training = model.training
     model.eval()
     cond = cfg.model.conditional
-    codes = []
-    for i in range(0, len(images), 256):
-        x = images[i : i + 256].float() / 127.5 - 1  # uint8 → [-1, 1]
-        out = model.encode(x, labels[i : i + 256] if cond else None)
-        codes.append((out[0] if isinstance(out, tuple) else out).float())  # VAE: the mean
     model.prior.fit(
-        torch.cat(codes).cpu(),
+        encode_codes(model, images, labels if cond else None),
         torch.Generator().manual_seed(cfg.seed),
         labels[: len(images)].float() if cond else None,
     )
