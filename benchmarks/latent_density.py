@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -34,7 +35,7 @@ from pokegen.errors import PokegenError
 from pokegen.evaluation.evaluate import compute_metrics
 from pokegen.evaluation.images import to_unit_float
 from pokegen.models.prior import LatentPrior
-from pokegen.sampling import generate, load_run
+from pokegen.sampling import Run, generate, load_run
 from pokegen.training.health import encode_codes
 
 COLUMNS = [  # (header, metrics key)
@@ -75,18 +76,54 @@ def decode(net: torch.nn.Module, z: torch.Tensor, batch: int = 128) -> torch.Ten
 
 
 def floats(text: str) -> list[float]:
-    return [float(v) for v in text.split(",") if v.strip()]
+    """A comma list of non-negative numbers, for argparse (a bad one is a one-line error)."""
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        msg = f"expected a comma list of numbers, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if any(not v >= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected numbers of at least 0, got {text!r}")
+    return values
+
+
+def positive_int(text: str) -> int:
+    """An integer of at least 1, for argparse."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
+def draws(
+    run: Run, codes: torch.Tensor, real_holdout: torch.Tensor, args: argparse.Namespace
+) -> Iterator[tuple[str, torch.Tensor]]:
+    """Each row's name and images [n, C, S, S] in [-1, 1], one row at a time."""
+    net = run.models[run.family]
+    yield "the run's prior", generate(run, args.n, args.seed).cpu()
+    for k in args.gmm:
+        prior = LatentPrior(codes.shape[1], "gmm", components=max(1, round(k)))
+        prior.fit(codes, torch.Generator().manual_seed(run.cfg.seed))
+        z = prior.sample(args.n, torch.Generator().manual_seed(args.seed))
+        yield f"GMM, {prior.components} components", decode(net, z)
+    for h in args.kde:
+        z = kde_draws(codes, args.n, h, torch.Generator().manual_seed(args.seed))
+        yield f"kernel density, h {h:g}", decode(net, z)
+    for k in (round(v) for v in args.midpoints if round(v) > 0):
+        z = neighbour_midpoints(codes, args.n, k, torch.Generator().manual_seed(args.seed))
+        yield f"midpoints of {k} nearest neighbours", decode(net, z)
+    yield "decoded training codes", decode(net, codes)
+    yield "real holdout images", to_unit_float(real_holdout) * 2 - 1
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("run", help="a trained AE or VAE run folder")
     p.add_argument("--data", help="the run's dataset, if it moved from where it trained")
-    p.add_argument("--n", type=int, default=1000, help="samples per row")
+    p.add_argument("--n", type=positive_int, default=1000, help="samples per row")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--gmm", default="10,50", help="component counts of refitted GMMs")
-    p.add_argument("--kde", default="0.5,0.7", help="kernel bandwidths h")
-    p.add_argument("--midpoints", type=int, default=5, help="k nearest neighbours (0: skip)")
+    p.add_argument("--gmm", type=floats, default="10,50", help="refitted GMMs' component counts")
+    p.add_argument("--kde", type=floats, default="0.5,0.7", help="kernel bandwidths h")
+    p.add_argument("--midpoints", type=floats, default="5", help="k nearest neighbours (0: skip)")
     p.add_argument("--out", help="JSON of every row's metrics")
     p.add_argument("--grids", help="folder for a 64-sample grid per row")
     args = p.parse_args()
@@ -99,23 +136,9 @@ def main() -> None:
         sys.exit(f"error: {err}")
     train_idx, holdout_idx = run.split(ds)
     real_train, real_holdout = ds.images[train_idx], ds.images[holdout_idx]
-    net = run.models[run.family].cpu()
-    codes = encode_codes(net, real_train)  # [N, L]
-    draws = {"the run's prior": generate(run, args.n, args.seed).cpu()}
-    for k in (int(v) for v in floats(args.gmm)):
-        prior = LatentPrior(codes.shape[1], "gmm", components=k)
-        prior.fit(codes, torch.Generator().manual_seed(run.cfg.seed))
-        draws[f"GMM, {k} components"] = decode(net, prior.sample(args.n, _gen(args.seed)))
-    for h in floats(args.kde):
-        z = kde_draws(codes, args.n, h, _gen(args.seed))
-        draws[f"kernel density, h {h:g}"] = decode(net, z)
-    if args.midpoints > 0:
-        z = neighbour_midpoints(codes, args.n, args.midpoints, _gen(args.seed))
-        draws[f"midpoints of {args.midpoints} nearest neighbours"] = decode(net, z)
-    draws["decoded training codes"] = decode(net, codes)
-    draws["real holdout images"] = to_unit_float(real_holdout) * 2 - 1
+    codes = encode_codes(run.models[run.family], real_train)  # [N, L]
     rows, table = {}, []
-    for name, images in draws.items():
+    for name, images in draws(run, codes, real_holdout, args):  # one row in memory at a time
         m = compute_metrics(run.family, real_train, real_holdout, images, seed=args.seed)
         rows[name] = {key: m[key] for _, key in COLUMNS}
         table.append([name, *(rows[name][key] for _, key in COLUMNS)])
@@ -128,10 +151,6 @@ def main() -> None:
     print(markdown_table(["samples", *(h for h, _ in COLUMNS)], table))
     if args.out:
         save_json({"command": command, "machine": machine, "run": args.run, "rows": rows}, args.out)
-
-
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 if __name__ == "__main__":
