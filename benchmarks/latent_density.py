@@ -2,7 +2,7 @@
 
 Training-free, on a trained run folder (AE or VAE, unconditional). Each row decodes n codes and
 scores them with pokegen's metrics against the run's training images: the run's own prior (what
-`pokegen sample` draws), GMMs refitted with other component counts, a kernel density on the
+`pokegen sample` draws), GMMs refitted with the given component counts, a kernel density on the
 training codes (a code plus Gaussian noise of h × the codes' per-dimension spread), midpoints
 of a code and one of its k nearest neighbours, and two references: the decoded training codes
 (reconstructions, copies by construction) and the real holdout images. The near-copy test's
