@@ -154,6 +154,30 @@ def test_sample_temperature_scales_the_latent_draws(trained, tmp_path):
     assert not torch.allclose(generate(gan, 4, seed=3, temperature=0.5), generate(gan, 4, seed=3))
 
 
+@pytest.mark.parametrize("family", ["ae", "vae", "gan"])  # the gan preset's has an encoder
+def test_refine_steps_reencode_each_draw_and_override_the_run(trained, family, tmp_path):
+    import torch
+
+    from pokegen.sampling import autoencode, generate, load_run
+
+    plain = load_run(trained[family])
+    assert plain.cfg.model.refine_steps == 0  # the quick preset samples without refining
+    expected = generate(plain, 4, seed=3)
+    with torch.no_grad():
+        for _ in range(2):
+            expected = autoencode(family, plain.models, expected.clamp(-1, 1))
+    refined = generate(load_run(trained[family], refine_steps=2), 4, seed=3)
+    torch.testing.assert_close(refined, expected)
+    assert not torch.allclose(refined, generate(plain, 4, seed=3))
+    args = ("sample", trained[family], "--n", "4", "--seed", "3")
+    assert invoke(*args, "--out", tmp_path / "r", "--refine-steps", "2").exit_code == 0
+    assert invoke(*args, "--out", tmp_path / "p").exit_code == 0
+    r, p = (Image.open(tmp_path / d / "0000.png") for d in ("r", "p"))
+    assert r.tobytes() != p.tobytes()
+    bad = invoke(*args, "--refine-steps", "33")
+    assert bad.exit_code == 2 and "--refine-steps" in bad.output and "Traceback" not in bad.output
+
+
 @pytest.mark.parametrize("family", ["ae", "gan"])  # the gan preset's VAE-GAN has an encoder
 def test_reconstruct_writes_pairs(trained, family, tmp_path):
     result = invoke("reconstruct", trained[family], "--n", "4", "--out", tmp_path / "r.png")
@@ -167,11 +191,13 @@ def test_reconstruct_to_a_name_without_an_image_extension_is_one_line(trained, t
     assert "image format" in result.output and not (tmp_path / "pairs").exists()
 
 
-def test_reconstruct_refuses_a_gan_without_an_encoder(kaggle_dir, tmp_path):
+def test_reconstruct_and_refine_refuse_a_gan_without_an_encoder(kaggle_dir, tmp_path):
     args = ("--preset", "quick", "--epochs", "1", "--no-encoder", *TINY)
     assert invoke("train", "gan", "--data", kaggle_dir, "--out", tmp_path, *args).exit_code == 0
     bad = invoke("reconstruct", tmp_path)
     assert bad.exit_code == 2 and "no encoder" in bad.output
+    bad = invoke("sample", tmp_path, "--refine-steps", "1")
+    assert bad.exit_code == 2 and bad.output.count("\n") == 1 and "need an encoder" in bad.output
 
 
 @pytest.mark.parametrize("family", ["ae", "vae", "gan"])

@@ -69,6 +69,9 @@ def test_from_dict_ignores_keys_of_newer_versions():
         ({"loss": {"l1_weight": -1.0}}, "L1 weight must be"),
         ({"loss": {"l1_weight": 1.0, "likelihood": "laplace"}}, "needs the gaussian_learned"),
         ({"model": {"family": "ae"}, "loss": {"l1_weight": 1.0}}, "L1 weight is a vae option"),
+        ({"model": {"refine_steps": -1}}, "refine steps must be 0 to 32"),
+        ({"model": {"refine_steps": 33}}, "refine steps must be 0 to 32"),
+        ({"model": {"family": "gan", "refine_steps": 1}}, "refine steps need an encoder"),
     ],
 )
 def test_validate_rejects_unusable_settings_with_one_line(changes, message):

@@ -37,6 +37,13 @@ TEMPERATURE = click.option(
     help="Scale of the latent draws: below 1 gives typical samples, less variety.",
 )
 
+REFINE = click.option(
+    "--refine-steps",
+    type=click.IntRange(0, 32),
+    default=None,
+    help="Rounds of re-encoding and decoding each sample (default: the run's; 0: off).",
+)
+
 
 def _friendly(fn):
     """Turn user errors into one line and exit 2; Ctrl-C into a message and exit 130."""
@@ -193,14 +200,17 @@ def train(
 @click.option("--type", "type1", type=str, help="Type to generate (conditional runs).")
 @click.option("--type2", type=str, help="Second type (conditional runs).")
 @TEMPERATURE
+@REFINE
 @DEVICE
 @CHECKPOINT
 @_friendly
-def sample(run, n, out, seed, type1, type2, temperature, device, checkpoint) -> None:
+def sample(run, n, out, seed, type1, type2, temperature, refine_steps, device, checkpoint) -> None:
     """Generate N new images as numbered PNGs plus grid.png."""
     from pokegen.sampling import sample as write_samples
 
-    folder = write_samples(run, n, out, seed, type1, type2, device, checkpoint, temperature)
+    folder = write_samples(
+        run, n, out, seed, type1, type2, device, checkpoint, temperature, refine_steps
+    )
     click.echo(f"wrote {n} samples to {folder}")
 
 
@@ -257,10 +267,13 @@ def interpolate(run, rows, steps, out, seed, between, data, device, checkpoint) 
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @TEMPERATURE
+@REFINE
 @DEVICE
 @CHECKPOINT
 @_friendly
-def evaluate(run, n, data, inception_weights, seed, temperature, device, checkpoint) -> None:
+def evaluate(
+    run, n, data, inception_weights, seed, temperature, refine_steps, device, checkpoint
+) -> None:
     """Metrics of one run into RUN/metrics.json, printed as a table."""
     from pokegen.evaluation.evaluate import evaluate_run, format_table
 
@@ -273,6 +286,7 @@ def evaluate(run, n, data, inception_weights, seed, temperature, device, checkpo
         seed,
         checkpoint=checkpoint,
         temperature=temperature,
+        refine_steps=refine_steps,
     )
     click.echo(format_table(metrics))
 

@@ -62,6 +62,10 @@ class ModelConfig:
     encoder: bool = False  # gan: add q(z|x) so the generator is also a VAE decoder (VAE-GAN)
     prior: str = "gaussian"  # latent density fitted for AE generation: gaussian | gmm
     prior_components: int = 10
+    # Sampling: rounds of x ← D(E(x)) after decoding each prior draw, the autoencoder's own
+    # Markov chain (Arulkumaran et al. 2016) pulling draws that land between training codes back
+    # to where the decoder is sharp (0: off; a gan needs its encoder). Latent walks skip it.
+    refine_steps: int = 0
     decoder_top: int = 0  # ae/vae: channels of a full-resolution decoder level (0: none)
     conditional: bool = False
     n_classes: int = 0  # filled in from the data's label vocabulary when conditional
@@ -264,7 +268,16 @@ def validate(cfg: TrainConfig) -> TrainConfig:
     for ok, message in checks:
         if not ok:
             raise ValueError(message)
+    validate_refine(m)
     return cfg
+
+
+def validate_refine(m: ModelConfig) -> None:
+    """Sampling refinement needs an encoder; `sample --refine-steps` checks it on a saved run."""
+    if not 0 <= m.refine_steps <= 32:
+        raise ValueError(f"refine steps must be 0 to 32, got {m.refine_steps}")
+    if m.refine_steps and m.family == "gan" and not m.encoder:
+        raise ValueError("refine steps need an encoder: a gan trained with --no-encoder has none")
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

@@ -26,9 +26,11 @@ def generate_images(
     device: torch.device | str = "cpu",
     batch_size: int = 128,
     temperature: float = 1.0,
+    refine: int = 0,
 ) -> torch.Tensor:
     """Draw n new images [n, C, S, S] in [-1, 1] on the CPU from a family's sampling modules;
-    `temperature` scales the latent draws' spread (Glow's temperature, BigGAN's truncation)."""
+    `temperature` scales the latent draws' spread (Glow's temperature, BigGAN's truncation),
+    `refine` re-encodes and decodes each draw that many times (ModelConfig.refine_steps)."""
     out = []
     for i in range(0, n, batch_size):
         m = min(batch_size, n - i)
@@ -40,8 +42,26 @@ def generate_images(
         else:
             net = models[family]
             x = net.decode(net.prior.sample(m, generator, y, temperature).to(device), y)
+        for _ in range(refine):
+            x = autoencode(family, models, x.clamp(-1, 1), y)
         out.append(x.float().cpu())
     return torch.cat(out)
+
+
+def autoencode(
+    family: str, models: Mapping[str, nn.Module], x: torch.Tensor, y: torch.Tensor | None = None
+) -> torch.Tensor:
+    """D(E(x)) for images [B, C, S, S] in [-1, 1], through the posterior mean where there is
+    one: a reconstruction, and one step of the autoencoder's chain that refines samples."""
+    if family == "gan":
+        from pokegen.models.vae import gaussian_posterior
+
+        g = models["generator"]
+        mu, _ = gaussian_posterior(g.encoder(x, y))  # [B, 2L] → μ [B, L]
+        return g(mu, y)
+    net = models[family]
+    z = net.encode(x, y)
+    return net.decode(z[0] if isinstance(z, tuple) else z, y)  # a VAE's (μ, logvar) → μ
 
 
 @dataclass
@@ -76,9 +96,15 @@ class Run:
         return split_indices(len(data), self.cfg.data.holdout, self.cfg.data.split_seed)
 
 
-def load_run(run_dir: str | Path, device: str = "cpu", checkpoint: str = "last") -> Run:
+def load_run(
+    run_dir: str | Path,
+    device: str = "cpu",
+    checkpoint: str = "last",
+    refine_steps: int | None = None,
+) -> Run:
     """Rebuild a run's models from config.json and a checkpoint ("last", or "best" by the
-    training-time SWD probe); never unpickles anything."""
+    training-time SWD probe); never unpickles anything. `refine_steps` overrides the run's
+    sampling refinement (None: as trained)."""
     from pokegen.models import build_models
     from pokegen.training.checkpoint import load_checkpoint, module_state
     from pokegen.training.distributed import resolve_device
@@ -88,6 +114,9 @@ def load_run(run_dir: str | Path, device: str = "cpu", checkpoint: str = "last")
         raise RunError(f"{path} is not a run folder (no config.json)")
     doc = json.loads((path / "config.json").read_text())
     cfg = C.from_dict(doc["config"])
+    if refine_steps is not None:
+        cfg = C.merge(cfg, {"model": {"refine_steps": refine_steps}})
+        C.validate_refine(cfg.model)
     if checkpoint not in C.CHECKPOINTS:
         raise RunError(f"checkpoint must be one of {', '.join(C.CHECKPOINTS)}, got {checkpoint!r}")
     tensors, _ = load_checkpoint(path / "checkpoints" / f"{checkpoint}.json")
@@ -137,8 +166,9 @@ def generate(
 ) -> torch.Tensor:
     """n new images [n, C, S, S] in [-1, 1], the same for the same seed and temperature."""
     gen = torch.Generator().manual_seed(seed)
+    refine = run.cfg.model.refine_steps
     return generate_images(
-        run.family, run.models, n, gen, labels, run.device, temperature=temperature
+        run.family, run.models, n, gen, labels, run.device, temperature=temperature, refine=refine
     )
 
 
@@ -152,9 +182,10 @@ def sample(
     device: str = "cpu",
     checkpoint: str = "last",
     temperature: float = 1.0,
+    refine_steps: int | None = None,
 ) -> Path:
     """Write n numbered PNGs and grid.png into `out` (default RUN/samples)."""
-    run = load_run(run_dir, device, checkpoint)
+    run = load_run(run_dir, device, checkpoint, refine_steps)
     out = Path(out) if out is not None else run.path / "samples"
     images = generate(run, n, seed, labels_for(run, n, type1, type2), temperature)
     out.mkdir(parents=True, exist_ok=True)
@@ -173,18 +204,9 @@ def can_reconstruct(run: Run) -> bool:
 def reconstruct(run: Run, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
     """Encode and decode images [B, C, S, S] in [-1, 1] (VAE and VAE-GAN use the posterior mean)."""
     y = labels.to(run.device) if labels is not None and run.cfg.model.conditional else None
-    if run.family == "gan":
-        from pokegen.models.vae import gaussian_posterior
-
-        if not can_reconstruct(run):
-            raise RunError("a GAN trained with --no-encoder has no encoder to reconstruct with")
-        g = run.models["generator"]
-        mu, _ = gaussian_posterior(g.encoder(x.to(run.device), y))  # [B, 2L] → μ [B, L]
-        return g(mu, y).float().cpu()
-    net = run.models[run.family]
-    z = net.encode(x.to(run.device), y)
-    z = z[0] if isinstance(z, tuple) else z
-    return net.decode(z, y).float().cpu()
+    if not can_reconstruct(run):
+        raise RunError("a GAN trained with --no-encoder has no encoder to reconstruct with")
+    return autoencode(run.family, run.models, x.to(run.device), y).float().cpu()
 
 
 def holdout_images(

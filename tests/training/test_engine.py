@@ -84,6 +84,19 @@ def test_same_seed_same_samples_and_load_is_faithful(family, kaggle_dir, tmp_pat
     assert not torch.equal(generate(run_a, 8, seed=3), generate(run_a, 8, seed=4))
 
 
+def test_refine_steps_travel_with_the_run_and_touch_sampling_only(kaggle_dir, tmp_path):
+    a = engine.train(tiny("vae", kaggle_dir, tmp_path / "a", epochs=1), quiet=True)
+    cfg = tiny("vae", kaggle_dir, tmp_path / "b", epochs=1, model={"refine_steps": 2})
+    b = engine.train(cfg, quiet=True)
+    assert json.loads((b / "config.json").read_text())["config"]["model"]["refine_steps"] == 2
+    (ta, _), (tb, _) = weights(a), weights(b)
+    assert ta.keys() == tb.keys() and all(torch.equal(ta[k], tb[k]) for k in ta)
+    refined = generate(load_run(a, refine_steps=2), 8, seed=3)
+    assert torch.equal(generate(load_run(b), 8, seed=3), refined)
+    grid = "progress/epoch00001.png"
+    assert (a / grid).read_bytes() != (b / grid).read_bytes()  # the grids show refined samples
+
+
 def test_other_seed_gives_other_weights(kaggle_dir, tmp_path):
     a = engine.train(tiny("ae", kaggle_dir, tmp_path / "a", epochs=1), quiet=True)
     b = engine.train(tiny("ae", kaggle_dir, tmp_path / "b", epochs=1, seed=1), quiet=True)

@@ -144,6 +144,7 @@ def evaluate_run(
     per_type: int | None = None,
     checkpoint: str = "last",
     temperature: float = 1.0,
+    refine_steps: int | None = None,
 ) -> dict:
     """Compute a run's metrics, write RUN/metrics.json and RUN/novelty.png; print nothing.
 
@@ -161,7 +162,7 @@ def evaluate_run(
 
     run_dir = Path(run_dir)
     dev = _resolve_device(device)
-    run = load_run(run_dir, device=str(dev), checkpoint=checkpoint)
+    run = load_run(run_dir, device=str(dev), checkpoint=checkpoint, refine_steps=refine_steps)
     ds = run.load_data(data)
     train_idx, holdout_idx = run.split(ds)
     real_train, real_holdout = ds.images[train_idx], ds.images[holdout_idx]
@@ -196,6 +197,7 @@ def evaluate_run(
         "run": run_dir.name,
         "checkpoint": checkpoint,
         "temperature": temperature,
+        "refine_steps": run.cfg.model.refine_steps,
         **_json_ready(metrics),
     }
     if conditional:

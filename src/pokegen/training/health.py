@@ -75,8 +75,10 @@ class HealthProbe:
         return eye[torch.arange(n) // max(1, n // labels.shape[1]) % labels.shape[1]]
 
     def _generate(self, samplers: dict[str, nn.Module], n: int, seed: int, labels) -> torch.Tensor:
+        gen = torch.Generator().manual_seed(seed)
+        refine = self.cfg.model.refine_steps  # grids and the SWD probe show what `sample` will
         return generate_images(
-            self.cfg.family, samplers, n, torch.Generator().manual_seed(seed), labels, self.device
+            self.cfg.family, samplers, n, gen, labels, self.device, refine=refine
         )
 
     def fixed_samples(self, samplers: dict[str, nn.Module]) -> torch.Tensor:
