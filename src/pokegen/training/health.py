@@ -74,16 +74,19 @@ class HealthProbe:
         eye = torch.eye(labels.shape[1])
         return eye[torch.arange(n) // max(1, n // labels.shape[1]) % labels.shape[1]]
 
-    def _generate(self, samplers: dict[str, nn.Module], n: int, seed: int, labels) -> torch.Tensor:
+    def _generate(
+        self, samplers: dict[str, nn.Module], n: int, seed: int, labels, refine: int = 0
+    ) -> torch.Tensor:
         gen = torch.Generator().manual_seed(seed)
-        refine = self.cfg.model.refine_steps  # grids and the SWD probe show what `sample` will
         return generate_images(
             self.cfg.family, samplers, n, gen, labels, self.device, refine=refine
         )
 
     def fixed_samples(self, samplers: dict[str, nn.Module]) -> torch.Tensor:
-        """The same latents every time: grids show how one set of samples evolves."""
-        return self._generate(samplers, self.n_grid, self.cfg.seed + 1, self.grid_labels)
+        """The same latents every time, refined as `sample` will: grids show how one set of
+        samples evolves."""
+        refine = self.cfg.model.refine_steps
+        return self._generate(samplers, self.n_grid, self.cfg.seed + 1, self.grid_labels, refine)
 
     def measure(
         self, samplers: dict[str, nn.Module], train_means: dict[str, float]
@@ -93,6 +96,7 @@ class HealthProbe:
 
         if self.swd_reference is None:  # once per run: the reals never change
             self.swd_reference = SWDReference(self.reals, seed=self.cfg.seed)
+        # raw draws: refining 256 of them every check would cost the AE ~4% of its budget
         fakes = self._generate(samplers, self.n_swd, self.cfg.seed + 2, self.swd_labels)
         out = {"swd_mean": self.swd_reference(fakes)["swd_mean"]}
         if "d_real_sign" in train_means:
