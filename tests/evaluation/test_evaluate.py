@@ -102,7 +102,7 @@ def test_evaluate_run_writes_files_and_repeats(tmp_path, monkeypatch, real, hold
         z = torch.randn(n, 8, generator=torch.Generator().manual_seed(seed)) * temperature
         return _TinyAE()(z)
 
-    monkeypatch.setattr(sampling, "load_run", lambda run_dir, device="cpu", checkpoint="last": run)
+    monkeypatch.setattr(sampling, "load_run", lambda run_dir, device, checkpoint, refine_steps: run)
     monkeypatch.setattr(sampling, "generate", generate)
     monkeypatch.setattr(sampling, "reconstruct", lambda run, x, labels=None: x * 0.5)
     from pokegen.evaluation import inception
@@ -116,5 +116,5 @@ def test_evaluate_run_writes_files_and_repeats(tmp_path, monkeypatch, real, hold
     assert first["n_samples"] == 40 and first["n_train"] == 60 and first["n_holdout"] == 20
     assert evaluate_run(tmp_path, n=40, device="cpu", seed=3) == first
     cool = evaluate_run(tmp_path, n=40, device="cpu", seed=3, temperature=0.25)
-    assert (first["temperature"], cool["temperature"]) == (1.0, 0.25)
+    assert (first["temperature"], cool["temperature"], first["refine_steps"]) == (1.0, 0.25, 0)
     assert cool["swd_mean"] != first["swd_mean"]  # the samples did change
