@@ -39,7 +39,7 @@ TEMPERATURE = click.option(
 
 REFINE = click.option(
     "--refine-steps",
-    type=click.IntRange(0, 32),
+    type=click.IntRange(0, C.MAX_REFINE_STEPS),
     default=None,
     help="Rounds of re-encoding and decoding each sample (default: the run's; 0: off).",
 )

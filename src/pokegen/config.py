@@ -19,6 +19,7 @@ ADVERSARIAL_INPUTS = ("samples", "recons")
 PRIORS = ("gaussian", "gmm")
 G_NORMS = ("group", "batch")
 LR_SCHEDULES = ("constant", "cosine")
+MAX_REFINE_STEPS = 32  # sampling refinement rounds; the chain drifts well before this
 CHECKPOINTS = ("last", "best")  # every run saves both; "best" has the lowest health SWD
 
 
@@ -274,8 +275,8 @@ def validate(cfg: TrainConfig) -> TrainConfig:
 
 def validate_refine(m: ModelConfig) -> None:
     """Sampling refinement needs an encoder; `sample --refine-steps` checks it on a saved run."""
-    if not 0 <= m.refine_steps <= 32:
-        raise ValueError(f"refine steps must be 0 to 32, got {m.refine_steps}")
+    if not 0 <= m.refine_steps <= MAX_REFINE_STEPS:
+        raise ValueError(f"refine steps must be 0 to {MAX_REFINE_STEPS}, got {m.refine_steps}")
     if m.refine_steps and m.family == "gan" and not m.encoder:
         raise ValueError("refine steps need an encoder: a gan trained with --no-encoder has none")
 

@@ -120,9 +120,9 @@ def preset_overrides(
         # Three rounds of x ← D(E(x)) on each decoded draw (ModelConfig.refine_steps): draws
         # that land between training codes decode to grainy, scattered shapes; the chain pulls
         # them to solid silhouettes on clean white. Runs of 20 minutes, n = 1000, 0 → 3 rounds:
-        # VAE seeds 0/1/2 SWD 45.0/43.3/38.0 → 32.4/33.4/25.7, precision 0.54/0.45/0.47 →
-        # 0.60/0.55/0.52, coverage 0.26/0.21/0.22 → 0.31/0.26/0.27; AE seeds 0/1 SWD 39.6/40.4
-        # → 32.0/38.4, precision 0.50/0.53 → 0.57/0.65; near-copies 0.3–0.9% → 0.7–1.1%
+        # VAE seeds 0/1/2 SWD 45.0/43.3/38.0 → 32.4/33.4/25.8, precision 0.54/0.45/0.47 →
+        # 0.60/0.55/0.53, coverage 0.26/0.21/0.22 → 0.31/0.25/0.27; AE seeds 0/1 SWD 39.6/40.4
+        # → 32.0/38.5, precision 0.50/0.53 → 0.57/0.65; near-copies 0.3–0.9% → 0.7–1.1%
         # (BENCHMARKS.md, refining AE and VAE samples). The quick preset's 1-minute blobs gain
         # nothing to see (SWD 140 → 134, precision 0 either way, diversity lower): it keeps 0.
         "model": {"arch": "resnet", "width": 32, "prior": "gmm", "refine_steps": 0 if quick else 3},

@@ -96,7 +96,7 @@ class HealthProbe:
 
         if self.swd_reference is None:  # once per run: the reals never change
             self.swd_reference = SWDReference(self.reals, seed=self.cfg.seed)
-        # raw draws: refining 256 of them every check would cost the AE ~4% of its budget
+        # raw draws: refining 256 of them every check would cost ~3% of the budget
         fakes = self._generate(samplers, self.n_swd, self.cfg.seed + 2, self.swd_labels)
         out = {"swd_mean": self.swd_reference(fakes)["swd_mean"]}
         if "d_real_sign" in train_means:
