@@ -76,6 +76,15 @@ def test_python_dash_m_runs_the_same_cli():
     assert proc.returncode == 0 and "--latent-dim" in proc.stdout
 
 
+def test_a_usage_error_outside_the_test_runner_is_one_line_on_stderr():
+    proc = subprocess.run(
+        [sys.executable, "-m", "pokegen", "sample", "/no/such/run"], capture_output=True, text=True
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.endswith("(see 'python -m pokegen sample --help')\n")
+
+
 def test_dry_run_prints_the_resolved_config():
     result = invoke(
         "train", "vae", "--dry-run", "--image-size", "120", "--latent-dim", "32", "--lr", "0.003"
@@ -102,6 +111,13 @@ def test_dry_run_prints_the_resolved_config():
             ["train", "gan", "--data", "/no/such/folder", "--epochs", "1", "--device", "cpu"],
             "/no/such/folder",
         ),
+        # click's own usage errors, one line too (click prints a usage block otherwise)
+        (["train", "vae", "--no-such-option"], "No such option '--no-such-option'"),
+        (["train"], "Missing argument '{ae|vae|gan}'. Choose from: ae, vae, gan"),
+        (["train", "dcgan"], "'dcgan' is not one of"),
+        (["sample", "/no/such/run"], "'/no/such/run' does not exist"),
+        (["evaluate", ".", "--n", "3"], "not in the range 16<=x<=100000"),
+        (["fly"], "No such command 'fly'"),
     ],
 )
 def test_bad_options_give_one_line_and_exit_2(args, message):
