@@ -3,11 +3,14 @@
 For each family: train the baseline (benchmarks/baselines.py) and pokegen's `default` preset
 for the same number of minutes, one after the other, then score both with
 `pokegen.evaluation.evaluate.compute_metrics` on the same real train/holdout split, sample
-count and seeds. Also measures the real-vs-real floor and, with --variants, GAN ablations.
+count and seeds. Also measures the real-vs-real floor and, with --variants, ablations of one
+family's default (the GAN's unless --variant-family says otherwise).
 
     python benchmarks/quality.py --minutes 8
     python benchmarks/quality.py --minutes 8 --families gan \
         --variants 'noaug={"loss":{"augment":""}}' 'dcgan={"model":{"arch":"dcgan"}}'
+    python benchmarks/quality.py --minutes 8 --families '' --variant-family ae \
+        --variants 'z256={"model":{"latent_dim":256}}'
 """
 
 from __future__ import annotations
@@ -74,7 +77,10 @@ p.add_argument(
     nargs="*",
     default=[],
     metavar="NAME=JSON",
-    help="GAN ablations: overrides for pokegen.config.preset('gan', 'default', ...)",
+    help="ablations: overrides for pokegen.config.preset(VARIANT_FAMILY, 'default', ...)",
+)
+p.add_argument(
+    "--variant-family", choices=C.FAMILIES, default="gan", help="the family --variants change"
 )
 args = p.parse_args()
 
@@ -88,7 +94,7 @@ for spec in args.variants:
     name, sep, text = spec.partition("=")
     try:
         variants[name] = json.loads(text) if sep else {}
-        data_v = C.validate(C.preset("gan", "default", **variants[name])).data  # fail now
+        data_v = C.validate(C.preset(args.variant_family, "default", **variants[name])).data
     except (json.JSONDecodeError, ValueError, TypeError) as exc:
         p.error(f"bad variant {spec!r}: {exc}")
     shape, ref = (data_v.image_size, data_v.channels), (data_cfg.image_size, data_cfg.channels)
@@ -224,8 +230,9 @@ for family in families:
         save_json(report, out_json)
 
 for name, overrides in variants.items():
-    print(f"gan variant {name}: training for {args.minutes} min", flush=True)
-    report["variants"][name] = run_pokegen("gan", f"gan_variant_{name}", overrides)
+    vf = args.variant_family
+    print(f"{vf} variant {name}: training for {args.minutes} min", flush=True)
+    report["variants"][name] = run_pokegen(vf, f"{vf}_variant_{name}", overrides)
     save_json(report, out_json)
 
 # Real-vs-real floor: two random halves of the whole real set, scored like a model's samples.
@@ -265,16 +272,18 @@ lines = [
 if rows:
     lines += [markdown_table(["model", *(h for h, _ in COLUMNS)], rows), ""]
 if report["variants"]:
-    ref = report["models"].get("gan", {}).get("pokegen")
-    vrows = [["default", "{}", *(ref.get(k) for _, k in GEN_COLUMNS)]] if ref else []
+    vf = args.variant_family
+    cols = GEN_COLUMNS if vf == "gan" else COLUMNS
+    ref = report["models"].get(vf, {}).get("pokegen")
+    vrows = [["default", "{}", *(ref.get(k) for _, k in cols)]] if ref else []
     vrows += [
-        [n, json.dumps(variants[n]), *(r.get(k) for _, k in GEN_COLUMNS)]
+        [n, json.dumps(variants[n]), *(r.get(k) for _, k in cols)]
         for n, r in report["variants"].items()
     ]
     lines += [
-        "### GAN ablations (pokegen default preset + overrides)",
+        f"### {vf.upper()} ablations (pokegen default preset + overrides)",
         "",
-        markdown_table(["variant", "overrides", *(h for h, _ in GEN_COLUMNS)], vrows),
+        markdown_table(["variant", "overrides", *(h for h, _ in cols)], vrows),
         "",
     ]
 fl = report["floor"]
