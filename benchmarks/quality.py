@@ -83,6 +83,7 @@ p.add_argument(
     "--variant-family", choices=C.FAMILIES, default="gan", help="the family --variants change"
 )
 args = p.parse_args()
+vf = args.variant_family
 
 families = [f for f in args.families.split(",") if f]
 for f in families:
@@ -94,7 +95,7 @@ for spec in args.variants:
     name, sep, text = spec.partition("=")
     try:
         variants[name] = json.loads(text) if sep else {}
-        data_v = C.validate(C.preset(args.variant_family, "default", **variants[name])).data
+        data_v = C.validate(C.preset(vf, "default", **variants[name])).data  # fail now
     except (json.JSONDecodeError, ValueError, TypeError) as exc:
         p.error(f"bad variant {spec!r}: {exc}")
     shape, ref = (data_v.image_size, data_v.channels), (data_cfg.image_size, data_cfg.channels)
@@ -230,7 +231,6 @@ for family in families:
         save_json(report, out_json)
 
 for name, overrides in variants.items():
-    vf = args.variant_family
     print(f"{vf} variant {name}: training for {args.minutes} min", flush=True)
     report["variants"][name] = run_pokegen(vf, f"{vf}_variant_{name}", overrides)
     save_json(report, out_json)
@@ -272,7 +272,6 @@ lines = [
 if rows:
     lines += [markdown_table(["model", *(h for h, _ in COLUMNS)], rows), ""]
 if report["variants"]:
-    vf = args.variant_family
     cols = GEN_COLUMNS if vf == "gan" else COLUMNS
     ref = report["models"].get(vf, {}).get("pokegen")
     vrows = [["default", "{}", *(ref.get(k) for _, k in cols)]] if ref else []

@@ -73,13 +73,11 @@ class _OneLineErrors(click.Group):
         except click.exceptions.NoArgsIsHelpError as exc:  # bare `pokegen`: the help
             click.echo(exc.format_message(), err=True)
             sys.exit(exc.exit_code)
-        except click.UsageError as exc:
-            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        except click.ClickException as exc:  # usage errors carry the command's context
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx else ""
             message = " ".join(exc.format_message().split())  # click wraps some over lines
             click.echo(f"error: {message}{hint}", err=True)
-            sys.exit(exc.exit_code)
-        except click.ClickException as exc:
-            click.echo(f"error: {exc.format_message()}", err=True)
             sys.exit(exc.exit_code)
         except click.Abort:
             click.echo("aborted", err=True)
