@@ -2,90 +2,24 @@
 
 from __future__ import annotations
 
-import functools
 import logging
-import sys
 from pathlib import Path
 
 import click
 
 from pokegen import config as C
-from pokegen.errors import PokegenError
-
-DATA = click.option(
-    "--data",
-    "data",
-    type=str,
-    default=None,
-    help="Image folder or Kaggle-layout dataset (default: $POKEGEN_DATA, else kagglehub).",
-)
-DEVICE = click.option(
-    "--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True
-)
-CHECKPOINT = click.option(
-    "--checkpoint",
-    type=click.Choice(C.CHECKPOINTS),
-    default="last",
-    show_default=True,
-    help="Which saved weights: the last, or the best by the training-time SWD probe.",
-)
-TEMPERATURE = click.option(
-    "--temperature",
-    type=click.FloatRange(0, 2, min_open=True),
-    default=1.0,
-    show_default=True,
-    help="Scale of the latent draws: below 1 gives typical samples, less variety.",
-)
-
-REFINE = click.option(
-    "--refine-steps",
-    type=click.IntRange(0, C.MAX_REFINE_STEPS),
-    default=None,
-    help="Rounds of re-encoding and decoding each sample (default: the run's; 0: off).",
+from pokegen.cli.common import (
+    CHECKPOINT,
+    DATA,
+    DEVICE,
+    REFINE,
+    TEMPERATURE,
+    OneLineErrors,
+    friendly,
 )
 
 
-def _friendly(fn):
-    """Turn user errors into one line and exit 2; Ctrl-C into a message and exit 130."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except (PokegenError, ValueError) as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
-        except KeyboardInterrupt as exc:
-            click.echo(f"\n{exc or 'interrupted'}", err=True)
-            sys.exit(130)
-
-    return wrapper
-
-
-class _OneLineErrors(click.Group):
-    """Click's usage errors (a bad option, a missing argument) as one `error:` line, exit 2,
-    like pokegen's own: click would print a usage block and a capitalised `Error:` instead."""
-
-    def main(self, args=None, prog_name=None, **extra):
-        extra.pop("standalone_mode", None)
-        try:
-            code = super().main(args, prog_name, standalone_mode=False, **extra)
-        except click.exceptions.NoArgsIsHelpError as exc:  # bare `pokegen`: the help
-            click.echo(exc.format_message(), err=True)
-            sys.exit(exc.exit_code)
-        except click.ClickException as exc:  # usage errors carry the command's context
-            ctx = getattr(exc, "ctx", None)
-            hint = f" (see '{ctx.command_path} --help')" if ctx else ""
-            message = " ".join(exc.format_message().split())  # click wraps some over lines
-            click.echo(f"error: {message}{hint}", err=True)
-            sys.exit(exc.exit_code)
-        except click.Abort:
-            click.echo("aborted", err=True)
-            sys.exit(1)
-        sys.exit(code if isinstance(code, int) else 0)  # --help and --version return 0
-
-
-@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pokegen")
 def main() -> None:
     """pokegen: train AE, VAE and GAN generators on a small image collection."""
@@ -108,7 +42,7 @@ def main() -> None:
     help="Crop each image to its content before resizing.",
 )
 @click.option("--out", type=click.Path(), default="data-report", show_default=True)
-@_friendly
+@friendly
 def data(path, image_size, background, crop, out) -> None:
     """Summarise a dataset and write a contact sheet and a type histogram."""
     from pokegen.data import inspect_data
@@ -160,7 +94,7 @@ def data(path, image_size, background, crop, out) -> None:
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--dry-run", is_flag=True, help="Print the resolved config and exit.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-@_friendly
+@friendly
 def train(
     family,
     data,
@@ -226,7 +160,7 @@ def train(
 @REFINE
 @DEVICE
 @CHECKPOINT
-@_friendly
+@friendly
 def sample(run, n, out, seed, type1, type2, temperature, refine_steps, device, checkpoint) -> None:
     """Generate N new images as numbered PNGs plus grid.png."""
     from pokegen.sampling import sample as write_samples
@@ -244,7 +178,7 @@ def sample(run, n, out, seed, type1, type2, temperature, refine_steps, device, c
 @DATA
 @DEVICE
 @CHECKPOINT
-@_friendly
+@friendly
 def reconstruct(run, n, out, data, device, checkpoint) -> None:
     """Holdout originals beside their reconstructions (ae, vae, gan with an encoder)."""
     from pokegen.sampling import write_reconstructions
@@ -269,7 +203,7 @@ def reconstruct(run, n, out, data, device, checkpoint) -> None:
 @DATA
 @DEVICE
 @CHECKPOINT
-@_friendly
+@friendly
 def interpolate(run, rows, steps, out, seed, between, data, device, checkpoint) -> None:
     """A latent-walk grid and animated GIF (or a walk between two types with --between)."""
     from pokegen.interpolation import interpolate as walk
@@ -293,7 +227,7 @@ def interpolate(run, rows, steps, out, seed, between, data, device, checkpoint) 
 @REFINE
 @DEVICE
 @CHECKPOINT
-@_friendly
+@friendly
 def evaluate(
     run, n, data, inception_weights, seed, temperature, refine_steps, device, checkpoint
 ) -> None:
@@ -317,7 +251,7 @@ def evaluate(
 @main.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--out", type=click.Path(dir_okay=False), default="report.html", show_default=True)
-@_friendly
+@friendly
 def report(runs, out) -> None:
     """One self-contained HTML page comparing runs side by side."""
     from pokegen.evaluation.report import write_report
@@ -339,7 +273,7 @@ def report(runs, out) -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @DEVICE
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-@_friendly
+@friendly
 def run_cmd(data, out, preset, families, seed, device, quiet) -> None:
     """The main job: train AE, VAE and GAN, sample, evaluate, and write OUT/report.html."""
     from pokegen.pipeline import run_all
