@@ -49,6 +49,9 @@ def machine_info() -> dict[str, Any]:
     return {
         "nproc": cores,
         "cpu": cpu_model(),
+        # The vector ISA PyTorch dispatches to (AVX2, AVX512, ...): hosts of one name differ,
+        # and oneDNN's narrow convolutions run far slower on AVX2 ones (BENCHMARKS.md, throughput)
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "python": platform.python_version(),
@@ -64,7 +67,8 @@ def header_lines(machine: dict[str, Any], command: str) -> list[str]:
     return [
         f"Command: `{command}`",
         "",
-        f"Machine: {machine['nproc']} cores ({machine['cpu']}), torch {machine['torch']} "
+        f"Machine: {machine['nproc']} cores ({machine['cpu']}, "
+        f"{machine.get('cpu_capability', 'ISA not recorded')}), torch {machine['torch']} "
         f"({machine['torch_threads']} threads), Python {machine['python']}, {machine['date']}"
         + (f", load average {load[0]}" if load else ""),
         "",
