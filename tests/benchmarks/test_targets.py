@@ -62,3 +62,15 @@ def test_step_share_reads_the_default_gan_row_and_its_peak():
     rows = target_rows({}, {}, step)
     assert rows == [["GAN step ≥ 50% of the fp32 matmul peak", "48.0% of 200.0 GFLOP/s", "no"]]
     assert step_share({"rows": throughput["rows"][1:], "matmul_peak_gflops": 200.0}) is None
+
+
+def test_step_share_names_the_cpu_isa_where_the_report_has_it():
+    throughput = {
+        "rows": [{"model": "pokegen gan default", "fraction_of_peak": 0.336, "images_per_sec": 1}],
+        "matmul_peak_gflops": 175.5,
+        "machine": {"cpu": "AMD EPYC", "cpu_capability": "AVX2"},
+    }
+    step = step_share(throughput)
+    assert step is not None and step["cpu_capability"] == "AVX2"
+    measured = target_rows({}, {}, step)[0][1]
+    assert measured == "33.6% of 175.5 GFLOP/s (AVX2)"
