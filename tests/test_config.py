@@ -88,6 +88,16 @@ def test_generator_attention_needs_a_size_between_4_and_the_image(size, bad):
         C.validate(C.merge(cfg, {"model": {"g_attention": bad}}))
 
 
+@pytest.mark.parametrize("device", [*C.DEVICES, "cuda:1"])
+def test_validate_accepts_every_device_the_cli_offers(device):
+    assert C.validate(C.preset("vae", device=device)).device == device
+
+
+def test_validate_rejects_an_unknown_device_naming_the_choices():
+    with pytest.raises(ValueError, match="auto, cpu, cuda, mps or cuda:N, got 'tpu'"):
+        C.validate(C.preset("vae", device="tpu"))
+
+
 @pytest.mark.parametrize("size", [16, 24, 120, 256])
 def test_validate_accepts_every_multiple_of_8(size):
     assert C.validate(C.preset("gan", data={"image_size": size})).data.image_size == size

@@ -21,6 +21,7 @@ G_NORMS = ("group", "batch")
 LR_SCHEDULES = ("constant", "cosine")
 MAX_REFINE_STEPS = 32  # sampling refinement rounds; the chain drifts well before this
 CHECKPOINTS = ("last", "best")  # every run saves both; "best" has the lowest health SWD
+DEVICES = ("auto", "cpu", "cuda", "mps")  # and "cuda:N" in the config
 
 
 @dataclass(frozen=True)
@@ -257,8 +258,8 @@ def validate(cfg: TrainConfig) -> TrainConfig:
             f"lr schedule must be one of {', '.join(LR_SCHEDULES)}, got {cfg.lr_schedule!r}",
         ),
         (
-            cfg.device in ("auto", "cpu", "cuda", "mps") or cfg.device.startswith("cuda:"),
-            f"device must be auto, cpu, cuda or mps, got {cfg.device!r}",
+            cfg.device in DEVICES or cfg.device.startswith("cuda:"),
+            f"device must be one of {', '.join(DEVICES)} or cuda:N, got {cfg.device!r}",
         ),
         (
             min(cfg.sample_every, cfg.eval_every, cfg.checkpoint_every) >= 1,

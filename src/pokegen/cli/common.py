@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -17,9 +19,7 @@ DATA = click.option(
     default=None,
     help="Image folder or Kaggle-layout dataset (default: $POKEGEN_DATA, else kagglehub).",
 )
-DEVICE = click.option(
-    "--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True
-)
+DEVICE = click.option("--device", type=click.Choice(C.DEVICES), default="auto", show_default=True)
 CHECKPOINT = click.option(
     "--checkpoint",
     type=click.Choice(C.CHECKPOINTS),
@@ -43,7 +43,7 @@ REFINE = click.option(
 )
 
 
-def friendly(fn):
+def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn user errors into one line and exit 2; Ctrl-C into a message and exit 130."""
 
     @functools.wraps(fn)
